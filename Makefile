@@ -1,0 +1,40 @@
+# Entry points of the harness; README.md documents them.
+#
+#   make setup                      install what is missing (Debian packages)
+#   make check [ARCH=..] [KERNEL=..] every suite, both arches, summary line
+#   make run                        x86_64 demo: watchpoints firing
+#   make shell [ARCH=..]            interactive guest
+#   make build [ARCH=..]            kernels only
+#   make clean                      drop build/ (the ccache stays)
+
+ARCH   ?= all
+KERNEL ?= ours
+HWBP   := python3 harness/hwbp.py
+
+# Commands that build or boot first make sure the host has what they need.
+DEPS := build/.deps-ok
+
+.PHONY: setup check run shell build clean
+
+setup:
+	@harness/deps.sh
+	@mkdir -p build && touch $(DEPS)
+
+$(DEPS): harness/deps.sh
+	@harness/deps.sh --check >/dev/null || harness/deps.sh
+	@mkdir -p build && touch $@
+
+check: $(DEPS)
+	@$(HWBP) check --arch $(ARCH) --kernel $(KERNEL)
+
+run: $(DEPS)
+	@$(HWBP) run --kernel $(KERNEL)
+
+shell: $(DEPS)
+	@$(HWBP) shell --arch $(if $(filter all,$(ARCH)),x86_64,$(ARCH)) --kernel $(KERNEL)
+
+build: $(DEPS)
+	@$(HWBP) build --arch $(ARCH) --kernel $(KERNEL)
+
+clean:
+	rm -rf build

@@ -1,0 +1,235 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the guest programs: opening breakpoint perf events and
+ * programming a traced child's debug registers through each arch's ptrace
+ * interface (x86: PTRACE_POKEUSER of DR0-DR3/DR7, arm64: the
+ * NT_ARM_HW_BREAK / NT_ARM_HW_WATCH regsets).
+ */
+#ifndef HWBP_GUEST_H
+#define HWBP_GUEST_H
+
+#include <errno.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <linux/elf.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+
+#define noinline __attribute__((noinline))
+
+/* Kind of access a ptrace-set watchpoint triggers on. */
+enum guest_watch {
+	GUEST_WATCH_EXEC,
+	GUEST_WATCH_WRITE,
+	GUEST_WATCH_RW,
+};
+
+static inline int perf_bp_open(const void *addr, unsigned int type,
+			       unsigned int len, pid_t pid, int cpu,
+			       struct perf_event_attr *tmpl)
+{
+	struct perf_event_attr attr;
+
+	if (tmpl)
+		attr = *tmpl;
+	else
+		memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_BREAKPOINT;
+	attr.size = sizeof(attr);
+	attr.bp_type = type;
+	attr.bp_addr = (uintptr_t)addr;
+	attr.bp_len = len;
+	if (!tmpl) {
+		attr.sample_period = 1;
+		attr.exclude_kernel = 1;
+		attr.exclude_hv = 1;
+	}
+	return syscall(SYS_perf_event_open, &attr, pid, cpu, -1, 0);
+}
+
+static inline long long perf_count(int fd)
+{
+	long long v;
+
+	if (read(fd, &v, sizeof(v)) != sizeof(v))
+		return -1;
+	return v;
+}
+
+#if defined(__x86_64__)
+
+/* DR7: local enable of slot i, and its R/W and LEN fields. */
+#define GUEST_DR7_LOCAL_ENABLE(i)	(1UL << ((i) * 2))
+#define GUEST_DR7_RW_SHIFT(i)		(16 + (i) * 4)
+#define GUEST_DR7_LEN_SHIFT(i)		(18 + (i) * 4)
+#define GUEST_DR7_RW_EXEC		0x0UL
+#define GUEST_DR7_RW_WRITE		0x1UL
+#define GUEST_DR7_RW_RW			0x3UL
+#define GUEST_DR6_HIT(i)		(1UL << (i))
+
+static inline unsigned long guest_dr7_len(unsigned int len)
+{
+	switch (len) {
+	case 1: return 0x0;
+	case 2: return 0x1;
+	case 8: return 0x2;
+	default: return 0x3;	/* 4 */
+	}
+}
+
+static inline long guest_poke_dr(pid_t pid, int reg, unsigned long val)
+{
+	return ptrace(PTRACE_POKEUSER, pid,
+		      offsetof(struct user, u_debugreg[reg]), val);
+}
+
+static inline long guest_peek_dr(pid_t pid, int reg)
+{
+	errno = 0;
+	return ptrace(PTRACE_PEEKUSER, pid,
+		      offsetof(struct user, u_debugreg[reg]), 0);
+}
+
+/* Program slot 0 of a stopped tracee; 0 or -errno. */
+static inline int guest_ptrace_watch(pid_t pid, const void *addr,
+				     unsigned int len, enum guest_watch kind)
+{
+	unsigned long rw = kind == GUEST_WATCH_EXEC ? GUEST_DR7_RW_EXEC :
+			   kind == GUEST_WATCH_WRITE ? GUEST_DR7_RW_WRITE :
+			   GUEST_DR7_RW_RW;
+	unsigned long dr7;
+
+	if (kind == GUEST_WATCH_EXEC)
+		len = 1;	/* exec breakpoints use LEN=00 */
+	dr7 = GUEST_DR7_LOCAL_ENABLE(0) | rw << GUEST_DR7_RW_SHIFT(0) |
+	      guest_dr7_len(len) << GUEST_DR7_LEN_SHIFT(0);
+	if (guest_poke_dr(pid, 0, (unsigned long)addr))
+		return -errno;
+	if (guest_poke_dr(pid, 7, dr7))
+		return -errno;
+	return 0;
+}
+
+static inline int guest_ptrace_clear(pid_t pid)
+{
+	return guest_poke_dr(pid, 7, 0) ? -errno : 0;
+}
+
+/* Number of data watchpoint registers (fixed on x86). */
+static inline int guest_watch_slots(pid_t pid)
+{
+	(void)pid;
+	return 4;
+}
+
+#elif defined(__aarch64__)
+
+#include <asm/ptrace.h>
+
+/* DBGWCR/DBGBCR fields as the regsets carry them. */
+#define GUEST_CTRL_ENABLE		(1U << 0)
+#define GUEST_CTRL_PRIV_EL0		(2U << 1)
+#define GUEST_CTRL_LSC_SHIFT		3
+#define GUEST_CTRL_LSC_LOAD		1U
+#define GUEST_CTRL_LSC_STORE		2U
+#define GUEST_CTRL_BAS_SHIFT		5
+#define GUEST_DBG_INFO_SLOTS(info)	((info) & 0xff)
+
+static inline int guest_regset(pid_t pid, int set, int write,
+			       struct user_hwdebug_state *st)
+{
+	struct iovec iov = { .iov_base = st, .iov_len = sizeof(*st) };
+
+	if (ptrace(write ? PTRACE_SETREGSET : PTRACE_GETREGSET, pid,
+		   (void *)(long)set, &iov))
+		return -errno;
+	return 0;
+}
+
+/* Program register 0 of a stopped tracee; 0 or -errno. */
+static inline int guest_ptrace_watch(pid_t pid, const void *addr,
+				     unsigned int len, enum guest_watch kind)
+{
+	struct user_hwdebug_state st;
+	uintptr_t a = (uintptr_t)addr;
+	unsigned int lsc, bas, off;
+	int set;
+
+	memset(&st, 0, sizeof(st));
+	if (kind == GUEST_WATCH_EXEC) {
+		set = NT_ARM_HW_BREAK;
+		st.dbg_regs[0].addr = a;
+		st.dbg_regs[0].ctrl = GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_EL0 |
+				      0xfU << GUEST_CTRL_BAS_SHIFT;
+	} else {
+		set = NT_ARM_HW_WATCH;
+		lsc = kind == GUEST_WATCH_WRITE ? GUEST_CTRL_LSC_STORE :
+		      GUEST_CTRL_LSC_STORE | GUEST_CTRL_LSC_LOAD;
+		off = a & 7;
+		bas = ((1U << len) - 1) << off;
+		st.dbg_regs[0].addr = a & ~(uintptr_t)7;
+		st.dbg_regs[0].ctrl = GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_EL0 |
+				      lsc << GUEST_CTRL_LSC_SHIFT |
+				      bas << GUEST_CTRL_BAS_SHIFT;
+	}
+	return guest_regset(pid, set, 1, &st);
+}
+
+static inline int guest_ptrace_clear(pid_t pid)
+{
+	struct user_hwdebug_state st;
+	int ret;
+
+	memset(&st, 0, sizeof(st));
+	ret = guest_regset(pid, NT_ARM_HW_WATCH, 1, &st);
+	return ret ? ret : guest_regset(pid, NT_ARM_HW_BREAK, 1, &st);
+}
+
+/* Number of watchpoint registers, as NT_ARM_HW_WATCH reports it. */
+static inline int guest_watch_slots(pid_t pid)
+{
+	struct user_hwdebug_state st;
+	int ret = guest_regset(pid, NT_ARM_HW_WATCH, 0, &st);
+
+	return ret ? ret : (int)GUEST_DBG_INFO_SLOTS(st.dbg_info);
+}
+
+#else
+#error "guest programs support x86_64 and arm64"
+#endif
+
+/*
+ * Fork a child that stops itself under PTRACE_TRACEME and then runs fn.
+ * Returns the pid, stopped (SIGSTOP) and ready for debug-register writes.
+ */
+static inline pid_t guest_spawn_traced(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		if (ptrace(PTRACE_TRACEME, 0, 0, 0))
+			_exit(126);
+		raise(SIGSTOP);
+		fn();
+		_exit(0);
+	}
+	if (pid < 0)
+		return -1;
+	if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) ||
+	    WSTOPSIG(status) != SIGSTOP)
+		return -1;
+	return pid;
+}
+
+#endif /* HWBP_GUEST_H */

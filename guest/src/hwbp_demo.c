@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * "make run": show a watchpoint firing, once through perf_event_open (who
+ * wrote the variable, sampled from the ring buffer) and once through
+ * ptrace, the way a debugger sets it.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/mman.h>
+#include "hwbp_guest.h"
+
+#define RING_PAGES	8
+
+static volatile unsigned long counter __attribute__((aligned(8)));
+
+static noinline void writer_alpha(int n)
+{
+	for (int i = 0; i < n; i++)
+		counter += 1;
+}
+
+static noinline void writer_beta(int n)
+{
+	for (int i = 0; i < n; i++)
+		counter += 2;
+}
+
+static noinline void reader(int n)
+{
+	unsigned long sum = 0;
+
+	for (int i = 0; i < n; i++)
+		sum += counter;
+	asm volatile("" : : "r"(sum));
+}
+
+static noinline void writer_end(void)
+{
+}
+
+/* Attribute a sample IP to one of the functions above by address. */
+static const char *who(uint64_t ip)
+{
+	static const struct {
+		const char *name;
+		uintptr_t start;
+	} fns[] = {
+		{ "writer_alpha", (uintptr_t)writer_alpha },
+		{ "writer_beta", (uintptr_t)writer_beta },
+		{ "reader", (uintptr_t)reader },
+		{ "writer_end", (uintptr_t)writer_end },
+	};
+	const char *best = "?";
+	uintptr_t best_start = 0;
+
+	for (size_t i = 0; i < sizeof(fns) / sizeof(fns[0]); i++) {
+		if (fns[i].start <= ip && fns[i].start >= best_start) {
+			best = fns[i].name;
+			best_start = fns[i].start;
+		}
+	}
+	return best;
+}
+
+static int demo_perf(void)
+{
+	struct perf_event_attr attr = {
+		.sample_period = 1,
+		.sample_type = PERF_SAMPLE_IP | PERF_SAMPLE_TID,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+		.disabled = 1,
+	};
+	size_t len = (RING_PAGES + 1) * getpagesize();
+	unsigned long alpha = 0, beta = 0, other = 0;
+	struct perf_event_mmap_page *meta;
+	char *data;
+	uint64_t head, off;
+	int fd;
+
+	printf("== perf_event_open: write watchpoint on counter at %p\n",
+	       (void *)&counter);
+	fd = perf_bp_open((const void *)&counter, HW_BREAKPOINT_W,
+			  sizeof(counter), 0, -1, &attr);
+	if (fd < 0) {
+		perror("perf_event_open");
+		return 1;
+	}
+	meta = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	if (meta == MAP_FAILED) {
+		perror("mmap");
+		return 1;
+	}
+	ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
+	writer_alpha(3);
+	reader(10);
+	writer_beta(5);
+	ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
+
+	printf("   counter = %lu, the event counted %lld writes (the reads are not counted)\n",
+	       counter, perf_count(fd));
+	data = (char *)meta + meta->data_offset;
+	head = __atomic_load_n(&meta->data_head, __ATOMIC_ACQUIRE);
+	for (off = meta->data_tail; off < head;) {
+		struct perf_event_header *h =
+			(void *)(data + off % meta->data_size);
+
+		if (h->type == PERF_RECORD_SAMPLE) {
+			uint64_t *ip = (uint64_t *)(h + 1);
+			uint32_t *tid = (uint32_t *)(ip + 1);
+			const char *fn = who(*ip);
+
+			printf("   hit: ip=%#llx in %-12s pid=%u tid=%u\n",
+			       (unsigned long long)*ip, fn, tid[0], tid[1]);
+			if (!strcmp(fn, "writer_alpha"))
+				alpha++;
+			else if (!strcmp(fn, "writer_beta"))
+				beta++;
+			else
+				other++;
+		}
+		off += h->size;
+	}
+	printf("   samples: writer_alpha %lu, writer_beta %lu, elsewhere %lu\n",
+	       alpha, beta, other);
+	munmap(meta, len);
+	close(fd);
+	return !(alpha == 3 && beta == 5 && other == 0);
+}
+
+static void child_work(void)
+{
+	writer_beta(1);
+}
+
+static int demo_ptrace(void)
+{
+	siginfo_t si;
+	int status, ret;
+	pid_t pid;
+
+	printf("== ptrace: a debugger watches counter in a traced child\n");
+	counter = 0;
+	pid = guest_spawn_traced(child_work);
+	if (pid < 0) {
+		perror("fork/ptrace");
+		return 1;
+	}
+	ret = guest_ptrace_watch(pid, (const void *)&counter, sizeof(counter),
+				 GUEST_WATCH_WRITE);
+	if (ret) {
+		printf("   setting the watchpoint failed: %s\n", strerror(-ret));
+		return 1;
+	}
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	waitpid(pid, &status, 0);
+	if (!WIFSTOPPED(status)) {
+		printf("   child did not stop (status %#x)\n", status);
+		return 1;
+	}
+	ptrace(PTRACE_GETSIGINFO, pid, 0, &si);
+	errno = 0;
+	printf("   child %d stopped: signal %d (%s), si_code %d%s\n", pid,
+	       WSTOPSIG(status), strsignal(WSTOPSIG(status)), si.si_code,
+	       si.si_code == TRAP_HWBKPT ? " (TRAP_HWBKPT)" : "");
+#if defined(__x86_64__)
+	printf("   DR6 = %#lx, new value %#lx\n", guest_peek_dr(pid, 6),
+	       ptrace(PTRACE_PEEKDATA, pid, (void *)&counter, 0));
+#else
+	printf("   si_addr = %p, new value %#lx\n", si.si_addr,
+	       ptrace(PTRACE_PEEKDATA, pid, (void *)&counter, 0));
+#endif
+	guest_ptrace_clear(pid);
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	waitpid(pid, &status, 0);
+	return !(WIFEXITED(status) && si.si_code == TRAP_HWBKPT);
+}
+
+int main(void)
+{
+	int bad = demo_perf();
+
+	bad |= demo_ptrace();
+	printf("== demo %s\n", bad ? "FAILED" : "done: both watchpoints fired");
+	writer_end();
+	return bad;
+}

@@ -1,0 +1,125 @@
+"""Paths, arch table and small process helpers shared by the harness."""
+
+import os
+import subprocess
+import sys
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BUILD = os.path.join(TOP, "build")
+OVERLAY = os.path.join(TOP, "linux")
+PATCHES = os.path.join(TOP, "patches")
+CONFIGS = os.path.join(TOP, "configs")
+GUEST = os.path.join(TOP, "guest")
+
+TARBALL = "/usr/src/linux-source-6.12.tar.xz"
+BASE_TREE = os.path.join(BUILD, "src", "base")
+OURS_TREE = os.path.join(BUILD, "src", "ours")
+
+ARCHES = ("x86_64", "arm64")
+KERNELS = ("ours", "stock")
+
+# Everything that differs between the two guest architectures.
+ARCH = {
+    "x86_64": {
+        "karch": "x86",
+        "cross": "",
+        "image": "arch/x86/boot/bzImage",
+        "image_target": "bzImage",
+        "qemu": [
+            "qemu-system-x86_64", "-M", "pc", "-smp", "4,sockets=4",
+            "-m", "1G",
+        ],
+        "console": "ttyS0",
+        "cc": "gcc",
+        "busybox": "/bin/busybox",
+    },
+    "arm64": {
+        "karch": "arm64",
+        "cross": "aarch64-linux-gnu-",
+        "image": "arch/arm64/boot/Image",
+        "image_target": "Image",
+        # pauth-impdef: QEMU's cheap pointer-auth hash; the architected
+        # QARMA one dominates TCG run time and buys nothing here.
+        "qemu": [
+            "qemu-system-aarch64", "-M", "virt", "-cpu", "max,pauth-impdef=on",
+            "-smp", "4", "-m", "1G",
+        ],
+        "console": "ttyAMA0",
+        "cc": "aarch64-linux-gnu-gcc",
+        "busybox": os.path.join(BUILD, "deps", "arm64", "root", "bin",
+                                "busybox"),
+    },
+}
+
+# Pinned so that rebuilds and ccache see identical inputs run after run.
+BUILD_ENV = {
+    "KBUILD_BUILD_TIMESTAMP": "2024-01-01",
+    "KBUILD_BUILD_USER": "hwbp",
+    "KBUILD_BUILD_HOST": "harness",
+    "CCACHE_MAXSIZE": "8G",
+    "LC_ALL": "C",
+}
+
+
+def log(msg):
+    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
+
+
+def die(msg):
+    print(f"error: {msg}", file=sys.stderr, flush=True)
+    sys.exit(2)
+
+
+def jobs():
+    return os.cpu_count() or 2
+
+
+def run(cmd, logfile=None, cwd=None, env=None, check=True):
+    """Run cmd; with logfile, send its output there and show the tail on failure."""
+    full_env = dict(os.environ)
+    full_env.update(BUILD_ENV)
+    if env:
+        full_env.update(env)
+    if logfile is None:
+        res = subprocess.run(cmd, cwd=cwd, env=full_env)
+    else:
+        with open(logfile, "w") as out:
+            res = subprocess.run(cmd, cwd=cwd, env=full_env, stdout=out,
+                                 stderr=subprocess.STDOUT)
+        if res.returncode and check:
+            with open(logfile, errors="replace") as f:
+                tail = f.readlines()[-40:]
+            sys.stdout.write("".join(tail))
+    if check and res.returncode:
+        die(f"command failed ({res.returncode}): {' '.join(cmd)}"
+            + (f"\n  full log: {logfile}" if logfile else ""))
+    return res.returncode
+
+
+def base_version():
+    """The base tree's version from its top Makefile, e.g. 6.12.117."""
+    fields = {}
+    with open(os.path.join(BASE_TREE, "Makefile")) as f:
+        for line in f:
+            for key in ("VERSION", "PATCHLEVEL", "SUBLEVEL"):
+                if line.startswith(key + " ="):
+                    fields[key] = line.split("=", 1)[1].strip()
+            if len(fields) == 3:
+                break
+    return "{VERSION}.{PATCHLEVEL}.{SUBLEVEL}".format(**fields)
+
+
+def tree(kernel):
+    return OURS_TREE if kernel == "ours" else BASE_TREE
+
+
+def objdir(kernel, arch):
+    return os.path.join(BUILD, "obj", f"{kernel}-{arch}")
+
+
+def outdir(kernel, arch):
+    """Per-kernel, per-arch products: initramfs, logs."""
+    d = os.path.join(BUILD, "out", f"{kernel}-{arch}")
+    os.makedirs(d, exist_ok=True)
+    return d

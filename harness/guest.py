@@ -1,0 +1,174 @@
+"""The guest's user space: suite manifest, static test programs, initramfs."""
+
+import gzip
+import os
+import shlex
+import stat
+import subprocess
+
+from common import ARCH, GUEST, TOP, die, objdir, outdir, tree
+
+MANIFEST = os.path.join(GUEST, "suites.txt")
+DEMO = os.path.join(GUEST, "src", "hwbp_demo.c")
+
+
+def _arches(field):
+    return set(ARCH) if field == "all" else set(field.split(","))
+
+
+def manifest(arch):
+    """Suites for arch: (kunit names, [(name, timeout, source)], expects)."""
+    kunit, suites, expects = [], [], []
+    with open(MANIFEST) as f:
+        for lineno, line in enumerate(f, 1):
+            words = line.split("#", 1)[0].split()
+            if not words:
+                continue
+            kind = words[0]
+            if kind == "kunit" and len(words) == 3:
+                if arch in _arches(words[2]):
+                    kunit.append(words[1])
+            elif kind == "suite" and len(words) == 5:
+                if arch in _arches(words[2]):
+                    suites.append((words[1], int(words[3]), words[4]))
+            elif kind == "expect" and len(words) >= 6:
+                if arch in _arches(words[2]):
+                    expects.append((words[1], words[3], words[4],
+                                    line.split(None, 5)[5].strip()))
+            else:
+                die(f"{MANIFEST}:{lineno}: cannot parse: {line.strip()}")
+    return kunit, suites, expects
+
+
+def compile_program(kernel, arch, source, out):
+    """Build one static guest program against the tree's own UAPI headers."""
+    uapi = os.path.join(objdir(kernel, arch), "usr", "include")
+    if source.startswith("tree:"):
+        src = os.path.join(tree(kernel), source[len("tree:"):])
+        # As kselftest's lib.mk builds them: no optimisation flags.
+        extra = ["-O0", "-I", os.path.join(tree(kernel), "tools", "testing",
+                                           "selftests")]
+    else:
+        src = os.path.join(TOP, source)
+        extra = ["-O2"]
+    cmd = [ARCH[arch]["cc"], "-static", "-g0", "-Wall",
+           "-D_GNU_SOURCE", "-I", os.path.join(GUEST, "include"),
+           "-isystem", uapi, *extra, "-o", out, src, "-lpthread"]
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    if res.returncode:
+        return res.stdout + res.stderr
+    return None
+
+
+class Cpio:
+    """A minimal newc archive writer: root-owned, mtime 0, reproducible."""
+
+    def __init__(self):
+        self.chunks = []
+        self.ino = 1
+
+    def _entry(self, name, mode, data=b""):
+        name_b = name.encode() + b"\0"
+        hdr = "070701" + "".join(f"{v:08x}" for v in (
+            self.ino, mode, 0, 0, 1, 0, len(data), 0, 0, 0, 0,
+            len(name_b), 0))
+        self.ino += 1
+        blob = hdr.encode() + name_b
+        blob += b"\0" * (-len(blob) % 4)
+        blob += data + b"\0" * (-len(data) % 4)
+        self.chunks.append(blob)
+
+    def dir(self, name):
+        self._entry(name, stat.S_IFDIR | 0o755)
+
+    def file(self, name, data, mode=0o755):
+        self._entry(name, stat.S_IFREG | mode, data)
+
+    def symlink(self, name, target):
+        self._entry(name, stat.S_IFLNK | 0o777, target.encode())
+
+    def tree(self, prefix, root):
+        """Add the directory root as prefix (e.g. installed modules)."""
+        for base, dirs, files in os.walk(root):
+            dirs.sort()
+            rel = os.path.relpath(base, root)
+            dst = prefix if rel == "." else f"{prefix}/{rel}"
+            self.dir(dst)
+            for name in sorted(files):
+                path = os.path.join(base, name)
+                if os.path.islink(path):
+                    self.symlink(f"{dst}/{name}", os.readlink(path))
+                else:
+                    with open(path, "rb") as f:
+                        self.file(f"{dst}/{name}", f.read(), 0o644)
+
+    def write(self, path):
+        self._entry("TRAILER!!!", 0)
+        with open(path + ".tmp", "wb") as raw:
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0,
+                               compresslevel=6) as gz:
+                for c in self.chunks:
+                    gz.write(c)
+        os.replace(path + ".tmp", path)
+
+
+def busybox_applets():
+    """Applet names, asked of the host's busybox (same Debian version)."""
+    out = subprocess.run(["/bin/busybox", "--list"], capture_output=True,
+                         text=True, check=True).stdout
+    return sorted(set(out.split()))
+
+
+def build_initramfs(kernel, arch):
+    """Compile the suites and pack the initramfs; returns (path, errors).
+
+    errors maps a suite name to its compiler output when it did not build;
+    such a suite is left out of the guest and reported as failed.
+    """
+    out = outdir(kernel, arch)
+    bindir = os.path.join(out, "bin")
+    os.makedirs(bindir, exist_ok=True)
+    kunit, suites, _ = manifest(arch)
+
+    busybox = ARCH[arch]["busybox"]
+    if not os.path.exists(busybox):
+        die(f"{busybox} missing: run 'make setup'")
+
+    cpio = Cpio()
+    for d in ("bin", "dev", "etc", "etc/hwbp", "lib", "proc", "sys", "tmp",
+              "root"):
+        cpio.dir(d)
+    cpio.symlink("sbin", "bin")
+    with open(busybox, "rb") as f:
+        cpio.file("bin/busybox", f.read())
+    for applet in busybox_applets():
+        if applet != "busybox":
+            cpio.symlink(f"bin/{applet}", "busybox")
+    with open(os.path.join(GUEST, "init"), "rb") as f:
+        cpio.file("init", f.read())
+
+    errors = {}
+    lines = []
+    programs = [(name, timeout, src) for name, timeout, src in suites]
+    programs.append(("hwbp_demo", 0, os.path.relpath(DEMO, TOP)))
+    for name, timeout, source in programs:
+        exe = os.path.join(bindir, name)
+        err = compile_program(kernel, arch, source, exe)
+        if err:
+            errors[name] = err
+            continue
+        with open(exe, "rb") as f:
+            cpio.file(f"bin/{name}", f.read())
+        if timeout:
+            lines.append(f"{name} {timeout} {shlex.quote('/bin/' + name)}\n")
+    cpio.file("etc/hwbp/suites", "".join(lines).encode(), 0o644)
+
+    modroot = os.path.join(objdir(kernel, arch), "hwbp-modroot", "lib",
+                           "modules")
+    if os.path.isdir(modroot):
+        cpio.tree("lib/modules", modroot)
+
+    path = os.path.join(out, "initramfs.cpio.gz")
+    cpio.write(path)
+    return path, errors
+

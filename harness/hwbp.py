@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""Build, boot and test our hardware-breakpoint kernels (see README.md).
+
+  hwbp.py check [--arch A] [--kernel ours|stock]   every suite, summary line
+  hwbp.py run                                       the x86_64 demo
+  hwbp.py shell [--arch A] [--kernel K]             an interactive guest
+  hwbp.py build [--arch A] [--kernel K]             just the kernel
+"""
+
+import argparse
+import os
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import guest  # noqa: E402
+import kbuild  # noqa: E402
+import qemu  # noqa: E402
+import results  # noqa: E402
+import tree  # noqa: E402
+from common import ARCHES, BUILD, base_version, log, outdir  # noqa: E402
+
+BOOT_TIMEOUT = {"x86_64": 900, "arm64": 900}
+
+
+def prepare(kernel, arch):
+    """Tree, kernel and initramfs for one guest: (image, initrd, errors)."""
+    if kernel == "ours":
+        tree.sync_ours()
+    else:
+        tree.unpack_base()
+    image = kbuild.build(kernel, arch)
+    initrd, errors = guest.build_initramfs(kernel, arch)
+    return image, initrd, errors
+
+
+def check_one(kernel, arch):
+    kunit, suites, expects = guest.manifest(arch)
+    t0 = time.monotonic()
+    try:
+        image, initrd, errors = prepare(kernel, arch)
+    except SystemExit as e:
+        s = results.Suite("build")
+        s.fail(f"kernel or initramfs build failed ({e.code})")
+        return [s]
+    built = time.monotonic() - t0
+    logfile = os.path.join(outdir(kernel, arch), "console.log")
+    text, timed_out = qemu.boot(arch, image, initrd, "check", logfile,
+                                BOOT_TIMEOUT[arch])
+    res = results.parse_console(text, kunit, suites, errors, timed_out)
+    results.apply_expectations(res, kernel, expects)
+    log(f"{kernel}/{arch}: build {built:.0f}s, console log {logfile}")
+    return res
+
+
+def report(rows):
+    width = max([len(s.name) for _, _, s in rows] + [5])
+    print()
+    print(f"{'arch':8} {'kernel':6} {'suite':{width}} {'pass':>5} "
+          f"{'fail':>5} {'skip':>5}  notes")
+    for arch, kernel, s in rows:
+        notes = "; ".join(s.failures + s.notes)
+        if len(notes) > 160:
+            notes = notes[:157] + "..."
+        print(f"{arch:8} {kernel:6} {s.name:{width}} {s.passed:5} "
+              f"{s.failed:5} {s.skipped:5}  {notes}")
+    passed = sum(s.passed for _, _, s in rows)
+    failed = sum(s.failed for _, _, s in rows)
+    skipped = sum(s.skipped for _, _, s in rows)
+    print()
+    for arch, kernel, s in rows:
+        for what in s.failures:
+            print(f"FAIL {arch}/{kernel} {s.name}: {what}")
+    line = f"{passed} passed, {failed} failed"
+    if skipped:
+        line += f", {skipped} skipped"
+    print(line, flush=True)
+    return failed
+
+
+def cmd_check(args):
+    arches = ARCHES if args.arch == "all" else (args.arch,)
+    tree.unpack_base()
+    log(f"base tree: Linux {base_version()} (Debian linux-source-6.12); "
+        f"kernel under test: {args.kernel}; arches: {', '.join(arches)}")
+    rows = []
+    for arch in arches:
+        for s in check_one(args.kernel, arch):
+            rows.append((arch, args.kernel, s))
+    log(f"base tree: Linux {base_version()}")
+    return 1 if report(rows) else 0
+
+
+def cmd_run(args):
+    image, initrd, errors = prepare(args.kernel, "x86_64")
+    if "hwbp_demo" in errors:
+        print(errors["hwbp_demo"])
+        return 1
+    log(f"base tree: Linux {base_version()}, kernel: {args.kernel}")
+    logfile = os.path.join(outdir(args.kernel, "x86_64"), "run.log")
+    text, timed_out = qemu.boot("x86_64", image, initrd, "run", logfile,
+                                BOOT_TIMEOUT["x86_64"], echo=True)
+    ok = "== demo done" in text and not timed_out
+    return 0 if ok else 1
+
+
+def cmd_shell(args):
+    image, initrd, _ = prepare(args.kernel, args.arch)
+    return qemu.interactive(args.arch, image, initrd)
+
+
+def cmd_build(args):
+    arches = ARCHES if args.arch == "all" else (args.arch,)
+    for arch in arches:
+        prepare(args.kernel, arch)
+    return 0
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__,
+                                 formatter_class=argparse.RawTextHelpFormatter)
+    sub = ap.add_subparsers(dest="cmd", required=True)
+    for name, default_arch in (("check", "all"), ("run", "x86_64"),
+                               ("shell", "x86_64"), ("build", "all")):
+        p = sub.add_parser(name)
+        choices = ARCHES + ("all",) if default_arch == "all" else ARCHES
+        p.add_argument("--arch", default=default_arch, choices=choices)
+        p.add_argument("--kernel", default="ours", choices=("ours", "stock"))
+    args = ap.parse_args()
+    os.makedirs(BUILD, exist_ok=True)
+    return {"check": cmd_check, "run": cmd_run, "shell": cmd_shell,
+            "build": cmd_build}[args.cmd](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

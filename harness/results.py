@@ -1,0 +1,230 @@
+"""Turn a guest's console log into per-suite results.
+
+Sources of results:
+  - KUnit KTAP printed by the kernel at boot (one result per test case);
+  - each user suite's TAP between the init's @@@ BEGIN/END markers;
+  - the boot itself: it must reach init, run every suite and power off,
+    and no kernel splat may appear anywhere. A splat in the kernel log a
+    suite caused fails that suite; one before init fails the boot.
+Nothing that is missing is ever counted as passed.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+TIMESTAMP = re.compile(r"^\[\s*\d+\.\d+\]\s?")
+KUNIT_SUBTEST = re.compile(r"^    # Subtest: (\S+)")
+KUNIT_CASE = re.compile(r"^    (ok|not ok) \d+ (.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$")
+KUNIT_SUITE_END = re.compile(r"^(ok|not ok) \d+ (\S+)")
+TAP_RESULT = re.compile(r"^(ok|not ok) \d+\b(.*?)(?:\s+#\s*(SKIP|TODO)\b(.*))?$")
+TAP_PLAN = re.compile(r"^1\.\.(\d+)")
+
+# Kernel messages that mean something went wrong, whoever triggered it.
+SPLATS = re.compile(
+    r"WARNING:|BUG:|Oops|Kernel panic|general protection fault|"
+    r"Unable to handle kernel|Internal error:|"
+    r"possible recursive locking|possible circular locking|"
+    r"inconsistent lock state|DEADLOCK|suspicious RCU usage|"
+    r"turning off the locking correctness validator|"
+    r"KCSAN:|UBSAN:|KASAN:|kmemleak:.*new suspected|"
+    r"hung_task|soft lockup|rcu_sched detected stalls|"
+    r"rcu: INFO:")
+
+
+@dataclass
+class Suite:
+    name: str
+    passed: int = 0
+    failed: int = 0
+    skipped: int = 0
+    failures: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+
+    def fail(self, what):
+        self.failed += 1
+        self.failures.append(what)
+
+
+def clean(line):
+    return TIMESTAMP.sub("", line.rstrip("\r"))
+
+
+def parse_kunit(lines, expected):
+    suites = {}
+    open_suites = set()
+    current = None
+    for line in lines:
+        m = KUNIT_SUBTEST.match(line)
+        if m:
+            current = suites.setdefault(m.group(1), Suite("kunit:" + m.group(1)))
+            open_suites.add(m.group(1))
+            continue
+        if current is None:
+            continue
+        m = KUNIT_CASE.match(line)
+        if m:
+            if m.group(3) == "SKIP":
+                current.skipped += 1
+            elif m.group(1) == "ok":
+                current.passed += 1
+            else:
+                current.fail(f"{m.group(2)} failed")
+            continue
+        m = KUNIT_SUITE_END.match(line)
+        if m and m.group(2) == current.name[len("kunit:"):]:
+            open_suites.discard(m.group(2))
+            current = None
+    out = []
+    for name in expected:
+        s = suites.get(name)
+        if s is None:
+            s = Suite("kunit:" + name)
+            s.fail("no KUnit output (not built in, or the boot died first)")
+        elif name in open_suites:
+            s.fail("output ends before the suite's result line")
+        elif s.passed + s.failed + s.skipped == 0:
+            s.fail("suite ran no test case")
+        out.append(s)
+    return out
+
+
+def parse_tap(name, lines, rc):
+    s = Suite(name)
+    plan = None
+    count = 0
+    for line in lines:
+        m = TAP_PLAN.match(line)
+        if m:
+            plan = int(m.group(1))
+            continue
+        m = TAP_RESULT.match(line)
+        if m:
+            count += 1
+            if m.group(3) == "SKIP":
+                s.skipped += 1
+                s.notes.append(f"skip:{m.group(2).strip(' -')}:{m.group(4).strip()}")
+            elif m.group(1) == "ok":
+                s.passed += 1
+            else:
+                s.fail(m.group(2).strip(" -"))
+            continue
+        if line.startswith("Bail out!"):
+            s.fail(line)
+    if rc in (124, 137):
+        s.fail("timed out")
+    elif plan is None:
+        s.fail("no TAP plan (the program died early?)")
+    elif plan != count:
+        s.fail(f"plan says {plan} results, saw {count}")
+    elif rc != 0 and s.failed == 0:
+        s.fail(f"exit status {rc} with no failing test")
+    return s
+
+
+def parse_console(text, kunit_expected, suites_expected, compile_errors,
+                  timed_out):
+    """Return [Suite] for one boot, in manifest order, boot check first."""
+    lines = [clean(line) for line in text.split("\n")]
+    try:
+        init_at = next(i for i, line in enumerate(lines)
+                       if line.startswith("@@@ INIT"))
+    except StopIteration:
+        init_at = len(lines)
+
+    boot = Suite("boot")
+    results = [boot]
+    results += parse_kunit(lines[:init_at], kunit_expected)
+
+    # Split the user phase into per-suite output and kernel log blocks.
+    blocks, klogs, rcs = {}, {}, {}
+    stray = []
+    current, in_klog = None, None
+    done = False
+    for line in lines[init_at:]:
+        if line.startswith("@@@ BEGIN "):
+            current = line.split()[2]
+            blocks[current] = []
+            continue
+        if line.startswith("@@@ END ") and current:
+            rcs[current] = int(line.rsplit("rc=", 1)[1])
+            current = None
+            continue
+        if line.startswith("@@@ KLOG "):
+            in_klog = line.split()[2]
+            klogs[in_klog] = []
+            continue
+        if line.startswith("@@@ KLOGEND"):
+            in_klog = None
+            continue
+        if line.startswith("@@@ DONE"):
+            done = True
+            continue
+        if in_klog:
+            klogs[in_klog].append(line)
+        elif current:
+            blocks[current].append(line)
+        else:
+            stray.append(line)
+
+    for name, _, _ in suites_expected:
+        if name in compile_errors:
+            s = Suite(name)
+            s.fail("does not compile: " + compile_errors[name].strip()
+                   .splitlines()[-1] if compile_errors[name].strip()
+                   else "does not compile")
+        elif name not in blocks:
+            s = Suite(name)
+            s.fail("never ran (the guest died or timed out before it)")
+        elif name not in rcs:
+            s = parse_tap(name, blocks[name], 137)
+            s.notes.append("output cut off (guest died during the suite)")
+        else:
+            s = parse_tap(name, blocks[name], rcs[name])
+        for line in blocks.get(name, []) + klogs.get(name, []):
+            if SPLATS.search(line):
+                s.fail("kernel: " + line.strip())
+                break
+        results.append(s)
+
+    problems = []
+    if init_at == len(lines):
+        problems.append("never reached init")
+    for line in lines[:init_at] + stray:
+        if SPLATS.search(line):
+            problems.append("kernel: " + line.strip())
+            break
+    if timed_out:
+        problems.append("timed out")
+    elif init_at < len(lines) and not done:
+        problems.append("guest stopped before running every suite")
+    if problems:
+        boot.failed = 1
+        boot.failures = problems
+    else:
+        boot.passed = 1
+    return results
+
+
+def apply_expectations(results, kernel, expects):
+    """Report known differences as skipped, with their reason.
+
+    Each expectation names a suite and a regular expression matched against
+    the suite's failures (a failing test's name, or a problem such as
+    "timed out"); only the failures it matches become skips.
+    """
+    for kern, suite_name, pattern, reason in expects:
+        if kern not in (kernel, "all"):
+            continue
+        regex = re.compile(pattern)
+        for s in results:
+            if s.name != suite_name:
+                continue
+            matched = [f for f in s.failures if regex.search(f)]
+            if not matched:
+                s.notes.append(f"expected difference did not occur: {reason}")
+                continue
+            s.failures = [f for f in s.failures if f not in matched]
+            s.failed -= len(matched)
+            s.skipped += len(matched)
+            s.notes.append(f"{len(matched)} skipped, expected on {kernel}: "
+                           f"{reason}")
