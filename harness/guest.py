@@ -16,7 +16,7 @@ def _arches(field):
     return set(ARCH) if field == "all" else set(field.split(","))
 
 
-def manifest(arch):
+def manifest(arch, kernel):
     """Suites for arch: (kunit names, [(name, timeout, source)], expects)."""
     kunit, suites, expects = [], [], []
     with open(MANIFEST) as f:
@@ -25,8 +25,9 @@ def manifest(arch):
             if not words:
                 continue
             kind = words[0]
-            if kind == "kunit" and len(words) == 3:
-                if arch in _arches(words[2]):
+            if kind == "kunit" and len(words) in (3, 4):
+                kernels = words[3] if len(words) == 4 else "all"
+                if arch in _arches(words[2]) and kernels in ("all", kernel):
                     kunit.append(words[1])
             elif kind == "suite" and len(words) == 5:
                 if arch in _arches(words[2]):
@@ -128,7 +129,7 @@ def build_initramfs(kernel, arch):
     out = outdir(kernel, arch)
     bindir = os.path.join(out, "bin")
     os.makedirs(bindir, exist_ok=True)
-    kunit, suites, _ = manifest(arch)
+    kunit, suites, _ = manifest(arch, kernel)
 
     busybox = ARCH[arch]["busybox"]
     if not os.path.exists(busybox):

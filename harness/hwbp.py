@@ -36,7 +36,7 @@ def prepare(kernel, arch):
 
 
 def check_one(kernel, arch):
-    kunit, suites, expects = guest.manifest(arch)
+    kunit, suites, expects = guest.manifest(arch, kernel)
     t0 = time.monotonic()
     try:
         image, initrd, errors = prepare(kernel, arch)

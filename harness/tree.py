@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import tempfile
 
+import extras
 from common import (BASE_TREE, BUILD, OURS_TREE, OVERLAY, PATCHES, TARBALL,
                     die, log, run)
 
@@ -69,7 +70,11 @@ def patch_targets(patch):
 
 
 def compute_owned(scratch):
-    """Build every file we own in scratch; return {relpath: exists}."""
+    """Build every file we own in scratch; return {relpath: exists}.
+
+    "Owned" here also covers the harness's test-only extras (extras.py),
+    which are not part of the series.
+    """
     owned = {}
     for rel in overlay_files():
         dst = os.path.join(scratch, rel)
@@ -91,6 +96,8 @@ def compute_owned(scratch):
         if res.returncode:
             die(f"{os.path.basename(patch)} does not apply:\n{res.stdout}"
                 f"{res.stderr}")
+    for rel in extras.apply(scratch, owned):
+        owned[rel] = True
     for rel in owned:
         owned[rel] = os.path.exists(os.path.join(scratch, rel))
     return owned

@@ -145,10 +145,18 @@ static inline int guest_watch_slots(pid_t pid)
 #define GUEST_CTRL_BAS_SHIFT		5
 #define GUEST_DBG_INFO_SLOTS(info)	((info) & 0xff)
 
+/*
+ * Read the whole regset, or write register 0 only: a write covering all 16
+ * entries would try to set up the ones the CPU does not have (ENOSPC).
+ */
 static inline int guest_regset(pid_t pid, int set, int write,
 			       struct user_hwdebug_state *st)
 {
-	struct iovec iov = { .iov_base = st, .iov_len = sizeof(*st) };
+	struct iovec iov = {
+		.iov_base = st,
+		.iov_len = write ? offsetof(struct user_hwdebug_state, dbg_regs[1]) :
+			   sizeof(*st),
+	};
 
 	if (ptrace(write ? PTRACE_SETREGSET : PTRACE_GETREGSET, pid,
 		   (void *)(long)set, &iov))
