@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Hardware breakpoints and watchpoints in the CPUs' debug registers, for
+ * the kernel (kgdb, register_wide_hw_breakpoint()) and for user space
+ * (ptrace, perf's PERF_TYPE_BREAKPOINT). Each breakpoint is a perf event
+ * of the "breakpoint" PMU; see Documentation/dev-tools/hw-breakpoint.rst.
+ */
+#ifndef _LINUX_HW_BREAKPOINT_H
+#define _LINUX_HW_BREAKPOINT_H
+
+#include <linux/perf_event.h>
+#include <uapi/linux/hw_breakpoint.h>
+
+#ifdef CONFIG_HAVE_HW_BREAKPOINT
+
+/**
+ * enum bp_type_idx - the kinds of debug-register slot a CPU has
+ * @TYPE_INST: slots for instruction (execute) breakpoints
+ * @TYPE_DATA: slots for data watchpoints; the same slots as @TYPE_INST on
+ *             arches whose registers serve both
+ *             (CONFIG_HAVE_MIXED_BREAKPOINTS_REGS)
+ * @TYPE_MAX: number of distinct kinds
+ */
+enum bp_type_idx {
+	TYPE_INST	= 0,
+#ifdef CONFIG_HAVE_MIXED_BREAKPOINTS_REGS
+	TYPE_DATA	= 0,
+#else
+	TYPE_DATA	= 1,
+#endif
+	TYPE_MAX
+};
+
+int __init init_hw_breakpoint(void);
+
+/**
+ * hw_breakpoint_init - start the attributes of an in-kernel breakpoint
+ * @attr: the attributes to fill
+ *
+ * Clears @attr and makes it a pinned PERF_TYPE_BREAKPOINT event that
+ * calls its handler on every hit. The caller adds bp_addr, bp_len and
+ * bp_type.
+ */
+static inline void hw_breakpoint_init(struct perf_event_attr *attr)
+{
+	*attr = (struct perf_event_attr) {
+		.type		= PERF_TYPE_BREAKPOINT,
+		.size		= sizeof(*attr),
+		.pinned		= 1,
+		.sample_period	= 1,
+	};
+}
+
+/**
+ * ptrace_breakpoint_init - start the attributes of a debugger's breakpoint
+ * @attr: the attributes to fill
+ *
+ * As hw_breakpoint_init(), for a breakpoint that only fires in user mode.
+ */
+static inline void ptrace_breakpoint_init(struct perf_event_attr *attr)
+{
+	hw_breakpoint_init(attr);
+	attr->exclude_kernel = 1;
+}
+
+/**
+ * hw_breakpoint_addr - the address a breakpoint watches
+ * @bp: the breakpoint event
+ *
+ * Return: its attr.bp_addr.
+ */
+static inline unsigned long hw_breakpoint_addr(const struct perf_event *bp)
+{
+	return bp->attr.bp_addr;
+}
+
+/**
+ * hw_breakpoint_type - the accesses a breakpoint fires on
+ * @bp: the breakpoint event
+ *
+ * Return: its attr.bp_type, HW_BREAKPOINT_R/W/RW/X.
+ */
+static inline int hw_breakpoint_type(const struct perf_event *bp)
+{
+	return bp->attr.bp_type;
+}
+
+/**
+ * hw_breakpoint_len - the number of bytes a breakpoint watches
+ * @bp: the breakpoint event
+ *
+ * Return: its attr.bp_len, a HW_BREAKPOINT_LEN_* value.
+ */
+static inline unsigned long hw_breakpoint_len(const struct perf_event *bp)
+{
+	return bp->attr.bp_len;
+}
+
+/**
+ * counter_arch_bp - the arch's view of a breakpoint
+ * @bp: the breakpoint event
+ *
+ * Return: the arch_hw_breakpoint that the arch's parse step filled in.
+ */
+static inline struct arch_hw_breakpoint *counter_arch_bp(struct perf_event *bp)
+{
+	return &bp->hw.info;
+}
+
+/* Breakpoints for tasks (ptrace) and for every CPU (kernel users). */
+struct perf_event *register_user_hw_breakpoint(struct perf_event_attr *attr,
+					       perf_overflow_handler_t triggered,
+					       void *context,
+					       struct task_struct *tsk);
+void unregister_hw_breakpoint(struct perf_event *bp);
+struct perf_event * __percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
+							  perf_overflow_handler_t triggered,
+							  void *context);
+void unregister_wide_hw_breakpoint(struct perf_event * __percpu *cpu_events);
+int modify_user_hw_breakpoint_check(struct perf_event *bp,
+				    struct perf_event_attr *attr, bool check);
+int modify_user_hw_breakpoint(struct perf_event *bp,
+			      struct perf_event_attr *attr);
+bool hw_breakpoint_is_used(void);
+
+/* Slot accounting, for kgdb, which manages its events' slots itself. */
+int reserve_bp_slot(struct perf_event *bp);
+void release_bp_slot(struct perf_event *bp);
+int dbg_reserve_bp_slot(struct perf_event *bp);
+int dbg_release_bp_slot(struct perf_event *bp);
+
+/* Defined by each arch: drop the breakpoints ptrace set in @tsk. */
+void flush_ptrace_hw_breakpoint(struct task_struct *tsk);
+
+#else /* !CONFIG_HAVE_HW_BREAKPOINT */
+
+static inline int __init init_hw_breakpoint(void) { return 0; }
+static inline bool hw_breakpoint_is_used(void) { return false; }
+static inline void unregister_hw_breakpoint(struct perf_event *bp) { }
+static inline void
+unregister_wide_hw_breakpoint(struct perf_event * __percpu *cpu_events) { }
+static inline void release_bp_slot(struct perf_event *bp) { }
+static inline void flush_ptrace_hw_breakpoint(struct task_struct *tsk) { }
+static inline int reserve_bp_slot(struct perf_event *bp) { return -ENOSYS; }
+
+static inline struct perf_event *
+register_user_hw_breakpoint(struct perf_event_attr *attr,
+			    perf_overflow_handler_t triggered, void *context,
+			    struct task_struct *tsk)
+{
+	return NULL;
+}
+
+static inline struct perf_event * __percpu *
+register_wide_hw_breakpoint(struct perf_event_attr *attr,
+			    perf_overflow_handler_t triggered, void *context)
+{
+	return NULL;
+}
+
+static inline int modify_user_hw_breakpoint_check(struct perf_event *bp,
+						  struct perf_event_attr *attr,
+						  bool check)
+{
+	return -ENOSYS;
+}
+
+static inline int modify_user_hw_breakpoint(struct perf_event *bp,
+					    struct perf_event_attr *attr)
+{
+	return -ENOSYS;
+}
+
+static inline struct arch_hw_breakpoint *counter_arch_bp(struct perf_event *bp)
+{
+	return NULL;
+}
+
+#endif /* CONFIG_HAVE_HW_BREAKPOINT */
+#endif /* _LINUX_HW_BREAKPOINT_H */

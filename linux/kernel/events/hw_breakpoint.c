@@ -1,0 +1,956 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hardware breakpoints: share every CPU's debug registers between CPU-wide
+ * and per-task breakpoints, and offer them as the "breakpoint" perf PMU.
+ *
+ * The constraint model, the locking and the interface are described in
+ * Documentation/dev-tools/hw-breakpoint.rst.
+ */
+
+#include "hw_breakpoint_internal.h"
+
+/* === Slot counts === */
+
+/*
+ * Registers of each type on every CPU (TYPE_INST and TYPE_DATA, or one
+ * shared pool with CONFIG_HAVE_MIXED_BREAKPOINTS_REGS), read once at boot:
+ * a constant on x86, discovered from the ID registers on arm64.
+ */
+static int bp_nr_slots[TYPE_MAX] __ro_after_init;
+
+/* Set once the tables below exist; nothing is counted before. */
+static bool bp_tables_ready __ro_after_init;
+
+static enum bp_type_idx bp_slot_type(u64 bp_type)
+{
+	return (bp_type & HW_BREAKPOINT_RW) ? TYPE_DATA : TYPE_INST;
+}
+
+/*
+ * Slots one breakpoint takes: one register on every arch today. A range
+ * watchpoint built from several registers would take more; the allocator
+ * supports any weight up to the register count.
+ */
+VISIBLE_IF_KUNIT int hw_breakpoint_weight(const struct perf_event_attr *attr)
+{
+	KUNIT_STATIC_STUB_REDIRECT(hw_breakpoint_weight, attr);
+	return 1;
+}
+
+/* === Constraint tables === */
+
+/*
+ * A histogram of slot use: nr[i] counts the owners (CPUs or tasks) that
+ * take exactly i + 1 slots, so its highest non-empty bucket is the most
+ * slots any one owner takes, found without visiting the owners.
+ */
+struct bp_hist {
+	atomic_t	*nr;
+};
+
+/* One CPU's use of one type of slot. */
+struct bp_cpu_use {
+	/* Slots taken by breakpoints bound to this CPU and no task. */
+	int		cpu_bound;
+	/*
+	 * Tasks with at least one breakpoint bound to a single CPU, by the
+	 * slots each takes on this CPU (its breakpoints bound to this CPU
+	 * plus those that follow it on every CPU).
+	 */
+	struct bp_hist	tasks;
+};
+
+static DEFINE_PER_CPU(struct bp_cpu_use, bp_cpu_use[TYPE_MAX]);
+
+/* The tables of one type of slot that span all CPUs. */
+static struct bp_all_cpus {
+	/* CPUs by their bp_cpu_use::cpu_bound: the busiest CPU at a glance. */
+	struct bp_hist	cpu_bound;
+	/*
+	 * Tasks whose breakpoints all follow them on every CPU, by the slots
+	 * each takes. Their use is the same on every CPU, so one histogram
+	 * stands for all CPUs and such a task is counted in O(1).
+	 */
+	struct bp_hist	any_cpu_tasks;
+} bp_all_cpus[TYPE_MAX];
+
+/* Keyed by the task pointer, hw.target; chained through hw.bp_list. */
+static const struct rhashtable_params bp_task_table_params = {
+	.key_len		= sizeof(struct task_struct *),
+	.key_offset		= offsetof(struct hw_perf_event, target),
+	.head_offset		= offsetof(struct hw_perf_event, bp_list),
+	.automatic_shrinking	= true,
+};
+
+/* Every breakpoint that has a target task, chained per task. */
+static struct rhltable bp_task_table;
+
+/* === Locking === */
+
+/*
+ * bp_tables_sem guards the constraint tables:
+ *
+ *  - A breakpoint bound to a CPU and no task holds it for writing: it
+ *    reads the task histograms of its CPU, which must hold still, and it
+ *    changes cpu_bound and bp_all_cpus[].cpu_bound, which only writers
+ *    change.
+ *
+ *  - A task's breakpoint holds it for reading, plus the task's lock. It
+ *    reads cpu_bound and bp_all_cpus[].cpu_bound (stable: writers are
+ *    out) and the task's own breakpoints (stable: the task lock is held), and moves
+ *    the task between histogram buckets with atomic counters, which other
+ *    tasks' readers may update at the same time. So breakpoints of
+ *    different tasks are set up in parallel; only CPU-bound ones
+ *    serialise against everything.
+ *
+ * A task's lock is one of bp_task_locks, chosen by hashing the task:
+ * task_struct has no room of ours, and a lock private to this file is a
+ * leaf (only bp_tables_sem is taken under it), so it never nests in the
+ * perf core's locks. Two tasks sharing a lock merely serialise.
+ *
+ * Lock order: task lock, then bp_tables_sem.
+ */
+DEFINE_STATIC_PERCPU_RWSEM(bp_tables_sem);
+
+#define BP_TASK_LOCK_BITS	6
+static struct mutex bp_task_locks[1 << BP_TASK_LOCK_BITS];
+
+static struct mutex *bp_task_lock(const struct task_struct *tsk)
+{
+	return &bp_task_locks[hash_ptr(tsk, BP_TASK_LOCK_BITS)];
+}
+
+/* Take the locks @bp's tables need; returns the task lock, if one. */
+static struct mutex *bp_lock(struct perf_event *bp)
+{
+	struct mutex *task_lock;
+
+	if (!bp->hw.target) {
+		percpu_down_write(&bp_tables_sem);
+		return NULL;
+	}
+	task_lock = bp_task_lock(bp->hw.target);
+	mutex_lock(task_lock);
+	percpu_down_read(&bp_tables_sem);
+	return task_lock;
+}
+
+static void bp_unlock(struct mutex *task_lock)
+{
+	if (!task_lock) {
+		percpu_up_write(&bp_tables_sem);
+		return;
+	}
+	percpu_up_read(&bp_tables_sem);
+	mutex_unlock(task_lock);
+}
+
+/* The kernel debugger's test: could someone be changing @bp's tables? */
+static bool bp_lock_busy(struct perf_event *bp)
+{
+	if (percpu_is_write_locked(&bp_tables_sem))
+		return true;
+	if (bp->hw.target)
+		return mutex_is_locked(bp_task_lock(bp->hw.target));
+	return percpu_is_read_locked(&bp_tables_sem);
+}
+
+static void bp_assert_locked(struct perf_event *bp)
+{
+	if (bp->hw.target) {
+		lockdep_assert_held(bp_task_lock(bp->hw.target));
+		lockdep_assert_held(&bp_tables_sem);
+	} else {
+		lockdep_assert_held_write(&bp_tables_sem);
+	}
+}
+
+/* === Histograms === */
+
+static int bp_hist_alloc(struct bp_hist *hist, enum bp_type_idx type)
+{
+	hist->nr = kcalloc(bp_nr_slots[type], sizeof(*hist->nr), GFP_KERNEL);
+	return hist->nr ? 0 : -ENOMEM;
+}
+
+static void bp_hist_free(struct bp_hist *hist)
+{
+	kfree(hist->nr);
+	hist->nr = NULL;
+}
+
+/* Move one owner from using @from slots to using @to (0: not counted). */
+static void bp_hist_move(struct bp_hist *hist, enum bp_type_idx type,
+			 int from, int to)
+{
+	if (from == to)
+		return;
+	if (from > 0)
+		WARN_ON_ONCE(atomic_dec_return_relaxed(&hist->nr[from - 1]) < 0);
+	/* Admission keeps every owner within the registers. */
+	if (to > 0 && !WARN_ON_ONCE(to > bp_nr_slots[type]))
+		atomic_inc(&hist->nr[to - 1]);
+}
+
+/* The most slots any owner counted in @hist takes. */
+static int bp_hist_top(struct bp_hist *hist, enum bp_type_idx type)
+{
+	int i;
+
+	for (i = bp_nr_slots[type]; i > 0; i--) {
+		/* Callers need a snapshot no one is changing. */
+		ASSERT_EXCLUSIVE_WRITER(hist->nr[i - 1]);
+		if (atomic_read(&hist->nr[i - 1]))
+			return i;
+	}
+	return 0;
+}
+
+static bool bp_hist_empty(struct bp_hist *hist, enum bp_type_idx type)
+{
+	int i;
+
+	for (i = 0; i < bp_nr_slots[type]; i++) {
+		if (atomic_read(&hist->nr[i]))
+			return false;
+	}
+	return true;
+}
+
+/* === A task's breakpoints === */
+
+/* A task's use of one type of slot, one breakpoint left out. */
+struct bp_task_use {
+	/* Slots of the breakpoints that follow the task on every CPU. */
+	int	any_cpu;
+	/* The task also has breakpoints bound to single CPUs. */
+	bool	one_cpu;
+};
+
+/*
+ * Walk the breakpoints of @bp's task that use @type slots, leaving out @bp
+ * itself (being reserved, released or modified): with @cpu < 0 summarise
+ * them, otherwise also count the slots they take on @cpu in *@on_cpu.
+ */
+static struct bp_task_use bp_task_walk(struct perf_event *bp,
+				       enum bp_type_idx type, int cpu,
+				       int *on_cpu)
+{
+	struct bp_task_use use = { };
+	struct rhlist_head *chain, *pos;
+	struct perf_event *iter;
+	int weight;
+
+	bp_assert_locked(bp);
+	if (on_cpu)
+		*on_cpu = 0;
+
+	rcu_read_lock();
+	chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
+				bp_task_table_params);
+	rhl_for_each_entry_rcu(iter, pos, chain, hw.bp_list) {
+		if (iter == bp || bp_slot_type(iter->attr.bp_type) != type)
+			continue;
+		weight = hw_breakpoint_weight(&iter->attr);
+		if (iter->cpu < 0)
+			use.any_cpu += weight;
+		else
+			use.one_cpu = true;
+		if (on_cpu && (iter->cpu < 0 || iter->cpu == cpu))
+			*on_cpu += weight;
+	}
+	rcu_read_unlock();
+	return use;
+}
+
+static struct bp_task_use bp_task_use(struct perf_event *bp,
+				      enum bp_type_idx type)
+{
+	return bp_task_walk(bp, type, -1, NULL);
+}
+
+/* Slots @bp's task takes on @cpu, @bp left out. */
+static int bp_task_use_on(struct perf_event *bp, enum bp_type_idx type,
+			  int cpu)
+{
+	int on_cpu;
+
+	bp_task_walk(bp, type, cpu, &on_cpu);
+	return on_cpu;
+}
+
+static const struct cpumask *bp_cpus(struct perf_event *bp)
+{
+	return bp->cpu >= 0 ? cpumask_of(bp->cpu) : cpu_possible_mask;
+}
+
+/* === Admission and accounting === */
+
+/*
+ * The most slots of @type that any CPU @bp can run on would need if @bp,
+ * taking @weight slots, were added; @bp itself is not counted yet.
+ *
+ * On a CPU, the registers must hold at once its CPU-bound breakpoints and
+ * the breakpoints of whichever task runs there. So:
+ *
+ *  1. A CPU-bound breakpoint (no task) needs, on its CPU, the CPU-bound
+ *     slots plus the most any task takes there: the top of the CPU's task
+ *     histogram or of the any-CPU task histogram.
+ *
+ *  2. A task's breakpoint that follows it everywhere, in a task whose
+ *     other breakpoints do too, needs the task's slots plus the CPU-bound
+ *     slots of the busiest CPU: the top of bp_all_cpus[].cpu_bound.
+ *
+ *  3. Any other task breakpoint needs, on each CPU it can run on, that
+ *     CPU's CPU-bound slots plus what the task takes there.
+ *
+ * Other tasks never matter to a task's breakpoint: only one task runs on
+ * a CPU at a time.
+ */
+static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
+			   int weight)
+{
+	struct bp_task_use use;
+	int cpu, most = 0;
+
+	if (!bp->hw.target) {
+		struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type],
+							 bp->cpu);
+
+		lockdep_assert_held_write(&bp_tables_sem);
+		return cpu_use->cpu_bound + weight +
+		       max(bp_hist_top(&cpu_use->tasks, type),
+			   bp_hist_top(&bp_all_cpus[type].any_cpu_tasks, type));
+	}
+
+	if (bp->cpu < 0) {
+		use = bp_task_use(bp, type);
+		if (!use.one_cpu)
+			return bp_hist_top(&bp_all_cpus[type].cpu_bound, type) +
+			       use.any_cpu + weight;
+	}
+
+	for_each_cpu(cpu, bp_cpus(bp)) {
+		most = max(most, per_cpu_ptr(&bp_cpu_use[type], cpu)->cpu_bound +
+				 bp_task_use_on(bp, type, cpu));
+	}
+	return most + weight;
+}
+
+/*
+ * Count @bp in (@delta = its weight) or out (@delta = minus its weight) of
+ * the tables. @bp is left out of its task's breakpoints while this runs,
+ * whether or not it is in bp_task_table.
+ */
+static void bp_account(struct perf_event *bp, enum bp_type_idx type,
+		       int delta)
+{
+	int cpu, before, weight = abs(delta);
+	struct bp_cpu_use *cpu_use;
+	struct bp_task_use others;
+
+	if (!bp->hw.target) {
+		cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
+		lockdep_assert_held_write(&bp_tables_sem);
+		bp_hist_move(&bp_all_cpus[type].cpu_bound, type, cpu_use->cpu_bound,
+			     cpu_use->cpu_bound + delta);
+		cpu_use->cpu_bound += delta;
+		return;
+	}
+
+	others = bp_task_use(bp, type);
+
+	/* 1. The task stays in any_cpu_tasks, @delta slots apart. */
+	if (!others.one_cpu && bp->cpu < 0) {
+		before = others.any_cpu + (delta < 0 ? weight : 0);
+		bp_hist_move(&bp_all_cpus[type].any_cpu_tasks, type, before,
+			     before + delta);
+		return;
+	}
+
+	/*
+	 * 2. @bp is, or becomes, the task's only breakpoint bound to a CPU:
+	 *    the task moves between any_cpu_tasks and the per-CPU task
+	 *    histograms, where it takes others.any_cpu slots on every CPU
+	 *    and @weight more on @bp's.
+	 */
+	if (!others.one_cpu) {
+		for_each_possible_cpu(cpu) {
+			int on_cpu = others.any_cpu + (cpu == bp->cpu ? weight : 0);
+
+			cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+			if (delta > 0)
+				bp_hist_move(&cpu_use->tasks, type, 0, on_cpu);
+			else
+				bp_hist_move(&cpu_use->tasks, type, on_cpu, 0);
+		}
+		if (delta > 0)
+			bp_hist_move(&bp_all_cpus[type].any_cpu_tasks, type,
+				     others.any_cpu, 0);
+		else
+			bp_hist_move(&bp_all_cpus[type].any_cpu_tasks, type, 0,
+				     others.any_cpu);
+		return;
+	}
+
+	/* 3. The task stays in the per-CPU histograms of @bp's CPUs. */
+	for_each_cpu(cpu, bp_cpus(bp)) {
+		cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+		before = bp_task_use_on(bp, type, cpu) + (delta < 0 ? weight : 0);
+		bp_hist_move(&cpu_use->tasks, type, before, before + delta);
+	}
+}
+
+/* === Reserve, release, modify === */
+
+static int bp_reserve_locked(struct perf_event *bp)
+{
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+	int weight = hw_breakpoint_weight(&bp->attr);
+	int ret;
+
+	bp_assert_locked(bp);
+	if (bp_slots_needed(bp, type, weight) > bp_nr_slots[type])
+		return -ENOSPC;
+
+	bp_account(bp, type, weight);
+	if (!bp->hw.target)
+		return 0;
+
+	ret = rhltable_insert(&bp_task_table, &bp->hw.bp_list,
+			      bp_task_table_params);
+	if (ret)
+		bp_account(bp, type, -weight);
+	return ret;
+}
+
+static void bp_release_locked(struct perf_event *bp)
+{
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+
+	bp_assert_locked(bp);
+	if (bp->hw.target)
+		WARN_ON_ONCE(rhltable_remove(&bp_task_table, &bp->hw.bp_list,
+					     bp_task_table_params));
+	bp_account(bp, type, -hw_breakpoint_weight(&bp->attr));
+}
+
+/* The fields of a breakpoint's attr that modification may change. */
+static void bp_copy_attr(struct perf_event_attr *to,
+			 const struct perf_event_attr *from)
+{
+	to->bp_addr = from->bp_addr;
+	to->bp_type = from->bp_type;
+	to->bp_len = from->bp_len;
+	to->disabled = from->disabled;
+}
+
+/*
+ * Move @bp to the slots @attr asks for and commit @attr and @hw to it.
+ * When the new slots do not fit, @bp keeps its old ones and -ENOSPC is
+ * returned. The commit happens under the locks, so a walk of the task's
+ * breakpoints never sees @bp counted under one type and typed another.
+ */
+static int bp_modify_locked(struct perf_event *bp,
+			    const struct perf_event_attr *attr,
+			    const struct arch_hw_breakpoint *hw)
+{
+	enum bp_type_idx old_type = bp_slot_type(bp->attr.bp_type);
+	enum bp_type_idx new_type = bp_slot_type(attr->bp_type);
+	int old_weight = hw_breakpoint_weight(&bp->attr);
+	int new_weight = hw_breakpoint_weight(attr);
+
+	bp_assert_locked(bp);
+	if (old_type != new_type || old_weight != new_weight) {
+		bp_account(bp, old_type, -old_weight);
+		if (bp_slots_needed(bp, new_type, new_weight) >
+		    bp_nr_slots[new_type]) {
+			/* Fits: these slots were @bp's a moment ago. */
+			bp_account(bp, old_type, old_weight);
+			return -ENOSPC;
+		}
+		bp_account(bp, new_type, new_weight);
+	}
+	bp_copy_attr(&bp->attr, attr);
+	bp->hw.info = *hw;
+	return 0;
+}
+
+/**
+ * reserve_bp_slot - reserve the debug-register slots of a breakpoint
+ * @bp: the breakpoint event, initialised but not yet counted
+ *
+ * Context: process context; takes the constraint locks (may sleep).
+ * Return: 0, -ENOSPC if a CPU @bp can run on has no room left, or -ENOMEM.
+ */
+int reserve_bp_slot(struct perf_event *bp)
+{
+	struct mutex *task_lock = bp_lock(bp);
+	int ret = bp_reserve_locked(bp);
+
+	bp_unlock(task_lock);
+	return ret;
+}
+
+/**
+ * release_bp_slot - give back the slots reserve_bp_slot() counted for @bp
+ * @bp: the breakpoint event
+ *
+ * Context: process context; takes the constraint locks (may sleep).
+ */
+void release_bp_slot(struct perf_event *bp)
+{
+	struct mutex *task_lock = bp_lock(bp);
+
+	bp_release_locked(bp);
+	bp_unlock(task_lock);
+}
+
+/**
+ * dbg_reserve_bp_slot - reserve_bp_slot() for the kernel debugger
+ * @bp: the breakpoint event
+ *
+ * Context: kgdb, with every other CPU stopped: takes no lock, and refuses
+ * when a stopped CPU may be half way through changing the tables.
+ * Return: 0, -EBUSY if the tables are being changed, or as reserve_bp_slot().
+ */
+int dbg_reserve_bp_slot(struct perf_event *bp)
+{
+	int ret;
+
+	if (bp_lock_busy(bp))
+		return -EBUSY;
+
+	/* The other CPUs are stopped: the tables are ours without the locks. */
+	lockdep_off();
+	ret = bp_reserve_locked(bp);
+	lockdep_on();
+	return ret;
+}
+
+/**
+ * dbg_release_bp_slot - release_bp_slot() for the kernel debugger
+ * @bp: the breakpoint event
+ *
+ * Context: as dbg_reserve_bp_slot().
+ * Return: 0, or -EBUSY if the tables are being changed (nothing released).
+ */
+int dbg_release_bp_slot(struct perf_event *bp)
+{
+	if (bp_lock_busy(bp))
+		return -EBUSY;
+
+	lockdep_off();
+	bp_release_locked(bp);
+	lockdep_on();
+	return 0;
+}
+
+/* === Validation === */
+
+/*
+ * Checks common to every arch, then the arch's own, into @hw. Kernel
+ * addresses need CAP_SYS_ADMIN: a breakpoint on the debug exception path
+ * itself would recurse, and only the arch knows all of that path.
+ */
+static int bp_parse(struct perf_event *bp, const struct perf_event_attr *attr,
+		    struct arch_hw_breakpoint *hw)
+{
+	int ret;
+
+	/* Read, write or both; or execute alone. */
+	if (!attr->bp_type || attr->bp_type & ~HW_BREAKPOINT_INVALID ||
+	    ((attr->bp_type & HW_BREAKPOINT_X) &&
+	     (attr->bp_type & HW_BREAKPOINT_RW)))
+		return -EINVAL;
+
+	ret = hw_breakpoint_arch_parse(bp, attr, hw);
+	if (ret || !arch_check_bp_in_kernelspace(hw))
+		return ret;
+
+	/* A kernel address: it cannot be watched in user mode only. */
+	if (attr->exclude_kernel)
+		return -EINVAL;
+	return capable(CAP_SYS_ADMIN) ? 0 : -EPERM;
+}
+
+/* === Registration API === */
+
+/**
+ * register_user_hw_breakpoint - set a breakpoint in a task
+ * @attr: what to watch: bp_addr, bp_len, bp_type (hw_breakpoint_init()
+ *        or ptrace_breakpoint_init() fill in the rest)
+ * @triggered: called on every hit, in the debug exception's context
+ * @context: stored in the event for @triggered
+ * @tsk: the task; the breakpoint follows it on every CPU
+ *
+ * Context: process context, may sleep.
+ * Return: the breakpoint's event, or an ERR_PTR(): -EINVAL or -EPERM for a
+ * request the arch refuses, -ENOSPC when the task has no register left.
+ */
+struct perf_event *register_user_hw_breakpoint(struct perf_event_attr *attr,
+					       perf_overflow_handler_t triggered,
+					       void *context,
+					       struct task_struct *tsk)
+{
+	const int any_cpu = -1;
+
+	return perf_event_create_kernel_counter(attr, any_cpu, tsk, triggered,
+						context);
+}
+EXPORT_SYMBOL_GPL(register_user_hw_breakpoint);
+
+/**
+ * unregister_hw_breakpoint - remove a breakpoint and free its slots
+ * @bp: the breakpoint, or NULL (nothing to do)
+ *
+ * Context: process context, may sleep.
+ */
+void unregister_hw_breakpoint(struct perf_event *bp)
+{
+	if (bp)
+		perf_event_release_kernel(bp);
+}
+EXPORT_SYMBOL_GPL(unregister_hw_breakpoint);
+
+/**
+ * unregister_wide_hw_breakpoint - undo register_wide_hw_breakpoint()
+ * @cpu_events: the per-CPU events it returned
+ *
+ * Context: process context, may sleep.
+ */
+void unregister_wide_hw_breakpoint(struct perf_event * __percpu *cpu_events)
+{
+	int cpu;
+
+	/* CPUs that were offline at registration hold NULL: skipped. */
+	for_each_possible_cpu(cpu)
+		unregister_hw_breakpoint(*per_cpu_ptr(cpu_events, cpu));
+	free_percpu(cpu_events);
+}
+EXPORT_SYMBOL_GPL(unregister_wide_hw_breakpoint);
+
+/**
+ * register_wide_hw_breakpoint - set a breakpoint on every online CPU
+ * @attr: what to watch (kernel addresses need CAP_SYS_ADMIN)
+ * @triggered: called on every hit, in the debug exception's context
+ * @context: stored in each event for @triggered
+ *
+ * One CPU-bound event per online CPU; CPUs that come online later get
+ * none. Either every online CPU gets one or none does.
+ *
+ * Context: process context, may sleep.
+ * Return: the per-CPU events, for unregister_wide_hw_breakpoint(), or an
+ * ERR_PTR() (-ENOSPC when a CPU has no register left).
+ */
+struct perf_event * __percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
+							  perf_overflow_handler_t triggered,
+							  void *context)
+{
+	struct perf_event * __percpu *events = alloc_percpu(struct perf_event *);
+	int cpu, ret = 0;
+
+	if (!events)
+		return (void __percpu __force *)ERR_PTR(-ENOMEM);
+
+	/* Hold the set of online CPUs still: each gets exactly one event. */
+	cpus_read_lock();
+	for_each_online_cpu(cpu) {
+		struct perf_event *bp;
+
+		bp = perf_event_create_kernel_counter(attr, cpu, NULL, triggered,
+						      context);
+		ret = PTR_ERR_OR_ZERO(bp);
+		if (ret)
+			break;
+		*per_cpu_ptr(events, cpu) = bp;
+	}
+	cpus_read_unlock();
+
+	if (!ret)
+		return events;
+
+	/* All or nothing: drop the events already made. */
+	unregister_wide_hw_breakpoint(events);
+	return (void __percpu __force *)ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(register_wide_hw_breakpoint);
+
+/**
+ * modify_user_hw_breakpoint_check - change a breakpoint's address, length,
+ * type or disabled bit
+ * @bp: the breakpoint, disabled by the caller
+ * @attr: the new attributes
+ * @check: refuse (-EINVAL) an @attr that differs from @bp's in any other
+ *         field, as PERF_EVENT_IOC_MODIFY_ATTRIBUTES requires
+ *
+ * The slots move with the breakpoint when its type (instruction or data)
+ * or weight changes; if the new ones do not fit, @bp is left as it was.
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EINVAL or -EPERM for an invalid @attr, -ENOSPC.
+ */
+int modify_user_hw_breakpoint_check(struct perf_event *bp,
+				    struct perf_event_attr *attr, bool check)
+{
+	struct arch_hw_breakpoint hw = { };
+	struct mutex *task_lock;
+	int ret;
+
+	ret = bp_parse(bp, attr, &hw);
+	if (ret)
+		return ret;
+
+	if (check) {
+		struct perf_event_attr expect = bp->attr;
+
+		bp_copy_attr(&expect, attr);
+		if (memcmp(&expect, attr, sizeof(expect)))
+			return -EINVAL;
+	}
+
+	task_lock = bp_lock(bp);
+	ret = bp_modify_locked(bp, attr, &hw);
+	bp_unlock(task_lock);
+	return ret;
+}
+
+/*
+ * Stop @bp before it is changed. ptrace may ask with interrupts off, for
+ * the current task's own breakpoint: then its CPU is this one, and no IPI
+ * is needed (nor could one be sent).
+ */
+static void bp_disable(struct perf_event *bp)
+{
+	if (irqs_disabled() && bp->ctx && bp->ctx->task == current)
+		perf_event_disable_local(bp);
+	else
+		perf_event_disable(bp);
+}
+
+/**
+ * modify_user_hw_breakpoint - change a task breakpoint, as ptrace does
+ * @bp: the breakpoint
+ * @attr: the new attributes (address, length, type, disabled)
+ *
+ * Disables @bp, applies @attr (see modify_user_hw_breakpoint_check()) and
+ * enables it again unless @attr says disabled.
+ *
+ * Context: process context; may be called with interrupts disabled when
+ * @bp belongs to the current task.
+ * Return: as modify_user_hw_breakpoint_check().
+ */
+int modify_user_hw_breakpoint(struct perf_event *bp,
+			      struct perf_event_attr *attr)
+{
+	int ret;
+
+	bp_disable(bp);
+	ret = modify_user_hw_breakpoint_check(bp, attr, false);
+	/* On again, unless the new (or, refused, the old) attr says off. */
+	if (!bp->attr.disabled)
+		perf_event_enable(bp);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(modify_user_hw_breakpoint);
+
+/**
+ * hw_breakpoint_is_used - whether any breakpoint holds a slot anywhere
+ *
+ * For tests and debugging: a snapshot, taken without the locks.
+ *
+ * Return: true if some CPU or task has a breakpoint slot reserved.
+ */
+bool hw_breakpoint_is_used(void)
+{
+	int cpu, type;
+
+	if (!bp_tables_ready)
+		return false;
+
+	for (type = 0; type < TYPE_MAX; type++) {
+		if (!bp_hist_empty(&bp_all_cpus[type].cpu_bound, type) ||
+		    !bp_hist_empty(&bp_all_cpus[type].any_cpu_tasks, type))
+			return true;
+		for_each_possible_cpu(cpu) {
+			struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+
+			if (data_race(use->cpu_bound) ||
+			    !bp_hist_empty(&use->tasks, type))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* === The breakpoint PMU === */
+
+static void bp_event_destroy(struct perf_event *bp)
+{
+	release_bp_slot(bp);
+}
+
+static int bp_event_init(struct perf_event *bp)
+{
+	struct arch_hw_breakpoint hw = { };
+	int ret;
+
+	if (bp->attr.type != PERF_TYPE_BREAKPOINT)
+		return -ENOENT;
+	if (has_branch_stack(bp))
+		return -EOPNOTSUPP;
+	/* A breakpoint belongs to a task, a CPU, or both. */
+	if (!bp->hw.target && bp->cpu < 0)
+		return -EINVAL;
+
+	ret = bp_parse(bp, &bp->attr, &hw);
+	if (ret)
+		return ret;
+	/* Some CPUs have no register of a type (e.g. no watchpoints). */
+	if (!bp_nr_slots[bp_slot_type(bp->attr.bp_type)])
+		return -EOPNOTSUPP;
+
+	ret = reserve_bp_slot(bp);
+	if (ret)
+		return ret;
+
+	bp->hw.info = hw;
+	bp->destroy = bp_event_destroy;
+	return 0;
+}
+
+/* perf's view of a breakpoint: a stopped one does not count its hits. */
+static void bp_pmu_set_running(struct perf_event *bp, bool running)
+{
+	bp->hw.state = running ? 0 : PERF_HES_STOPPED;
+}
+
+/*
+ * add/del program and clear a debug register as the event is scheduled
+ * in and out; start/stop leave the register alone.
+ */
+static int bp_pmu_add(struct perf_event *bp, int flags)
+{
+	/* A sampling event counts a full period down from here. */
+	if (is_sampling_event(bp)) {
+		bp->hw.last_period = bp->hw.sample_period;
+		perf_swevent_set_period(bp);
+	}
+	bp_pmu_set_running(bp, flags & PERF_EF_START);
+	return arch_install_hw_breakpoint(bp);
+}
+
+static void bp_pmu_del(struct perf_event *bp, int flags)
+{
+	arch_uninstall_hw_breakpoint(bp);
+}
+
+static void bp_pmu_start(struct perf_event *bp, int flags)
+{
+	bp_pmu_set_running(bp, true);
+}
+
+static void bp_pmu_stop(struct perf_event *bp, int flags)
+{
+	bp_pmu_set_running(bp, false);
+}
+
+static struct pmu perf_breakpoint = {
+	/* Breakpoints are scheduled with software events, per task. */
+	.task_ctx_nr	= perf_sw_context,
+	.event_init	= bp_event_init,
+	.add = bp_pmu_add,	.del = bp_pmu_del,
+	.start = bp_pmu_start,	.stop = bp_pmu_stop,
+	.read		= hw_breakpoint_pmu_read,
+};
+
+/* The arch's debug exception handler sees every trap before anyone else. */
+static struct notifier_block hw_breakpoint_exceptions_nb = {
+	.notifier_call	= hw_breakpoint_exceptions_notify,
+	.priority	= INT_MAX,
+};
+
+/* === Initialisation === */
+
+static void bp_tables_free(void)
+{
+	int cpu, type;
+
+	for (type = 0; type < TYPE_MAX; type++) {
+		bp_hist_free(&bp_all_cpus[type].cpu_bound);
+		bp_hist_free(&bp_all_cpus[type].any_cpu_tasks);
+		for_each_possible_cpu(cpu)
+			bp_hist_free(&per_cpu_ptr(&bp_cpu_use[type], cpu)->tasks);
+	}
+}
+
+static int bp_tables_alloc(void)
+{
+	int cpu, type;
+
+	for (type = 0; type < TYPE_MAX; type++) {
+		bp_nr_slots[type] = hw_breakpoint_slots(type);
+		if (bp_hist_alloc(&bp_all_cpus[type].cpu_bound, type) ||
+		    bp_hist_alloc(&bp_all_cpus[type].any_cpu_tasks, type))
+			goto nomem;
+		for_each_possible_cpu(cpu) {
+			if (bp_hist_alloc(&per_cpu_ptr(&bp_cpu_use[type], cpu)->tasks,
+					  type))
+				goto nomem;
+		}
+	}
+	return 0;
+
+nomem:
+	bp_tables_free();
+	return -ENOMEM;
+}
+
+/**
+ * init_hw_breakpoint - set up the allocator and register the PMU
+ *
+ * Called once by perf_event_init(). On failure everything it set up is
+ * undone, and no breakpoint can be created.
+ *
+ * Context: boot, process context.
+ * Return: 0, or a negative errno.
+ */
+int __init init_hw_breakpoint(void)
+{
+	int i, ret;
+
+	for (i = 0; i < ARRAY_SIZE(bp_task_locks); i++)
+		mutex_init(&bp_task_locks[i]);
+
+	ret = bp_tables_alloc();
+	if (ret)
+		return ret;
+
+	ret = rhltable_init(&bp_task_table, &bp_task_table_params);
+	if (ret)
+		goto free_tables;
+
+	ret = register_die_notifier(&hw_breakpoint_exceptions_nb);
+	if (ret)
+		goto destroy_table;
+
+	bp_tables_ready = true;
+	ret = perf_pmu_register(&perf_breakpoint, "breakpoint",
+				PERF_TYPE_BREAKPOINT);
+	if (ret)
+		goto unregister_notifier;
+
+	pr_info("hw-breakpoint: %d instruction and %d data slots per CPU%s\n",
+		bp_nr_slots[TYPE_INST], bp_nr_slots[TYPE_DATA],
+		TYPE_INST == TYPE_DATA ? " (shared)" : "");
+	return 0;
+
+unregister_notifier:
+	bp_tables_ready = false;
+	unregister_die_notifier(&hw_breakpoint_exceptions_nb);
+destroy_table:
+	rhltable_destroy(&bp_task_table);
+free_tables:
+	bp_tables_free();
+	return ret;
+}

@@ -1,0 +1,653 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the hardware-breakpoint slot allocator: every answer it
+ * gives (a breakpoint, or -ENOSPC) is checked against a brute-force
+ * recount of the breakpoints the test holds, for CPU-bound and task
+ * breakpoints, instruction and data slots, and breakpoints that take more
+ * than one slot.
+ *
+ * Task breakpoints are set on a user-space address, which every arch
+ * accepts for a task (arm64 refuses per-task kernel breakpoints). Needs at
+ * least 2 CPUs and real debug registers (QEMU, not UML); see .kunitconfig.
+ */
+
+#include <kunit/test.h>
+#include <linux/kthread.h>
+#include <linux/moduleparam.h>
+#include <linux/prandom.h>
+#include <linux/random.h>
+
+#include "hw_breakpoint_internal.h"
+
+#define BP_TEST_MAX_BPS		256
+#define BP_TEST_TASKS		3	/* current, and two kthreads never run */
+#define BP_TEST_MAX_CPUS	4
+#define BP_TEST_ADDR		0x10000UL
+#define BP_ANY_CPU		(-1)
+#define BP_NO_TASK		(-1)
+
+static unsigned int seed;
+module_param(seed, uint, 0444);
+MODULE_PARM_DESC(seed, "seed of the randomized model test (0: random)");
+
+/* One breakpoint the test holds, as the model sees it. */
+struct bp_test_bp {
+	struct perf_event	*event;
+	int			cpu;	/* a CPU id, or BP_ANY_CPU */
+	int			task;	/* index in bp_test::tasks, or BP_NO_TASK */
+	bool			exec;	/* instruction rather than data */
+	int			weight;
+};
+
+struct bp_test {
+	struct kunit		*test;
+	struct task_struct	*tasks[BP_TEST_TASKS];
+	int			cpus[BP_TEST_MAX_CPUS];
+	int			nr_cpus;
+	struct bp_test_bp	bps[BP_TEST_MAX_BPS];
+	int			nr_bps;
+};
+
+/* The weight stub: the test puts a breakpoint's weight in attr.config. */
+static int bp_test_weight(const struct perf_event_attr *attr)
+{
+	return attr->config ? attr->config : 1;
+}
+
+static enum bp_type_idx bp_test_type(bool exec)
+{
+	return exec ? TYPE_INST : TYPE_DATA;
+}
+
+static int bp_test_slots(bool exec)
+{
+	return hw_breakpoint_slots(bp_test_type(exec));
+}
+
+/* === The model: a brute-force recount === */
+
+static int model_cpu_bound(struct bp_test *t, enum bp_type_idx type, int cpu)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < t->nr_bps; i++) {
+		struct bp_test_bp *bp = &t->bps[i];
+
+		if (bp->task == BP_NO_TASK && bp->cpu == cpu &&
+		    bp_test_type(bp->exec) == type)
+			sum += bp->weight;
+	}
+	return sum;
+}
+
+static int model_task_on(struct bp_test *t, enum bp_type_idx type, int task,
+			 int cpu)
+{
+	int i, sum = 0;
+
+	for (i = 0; i < t->nr_bps; i++) {
+		struct bp_test_bp *bp = &t->bps[i];
+
+		if (bp->task == task && bp_test_type(bp->exec) == type &&
+		    (bp->cpu == BP_ANY_CPU || bp->cpu == cpu))
+			sum += bp->weight;
+	}
+	return sum;
+}
+
+/*
+ * Would @cand fit next to every breakpoint held? On each CPU it can run
+ * on, the CPU-bound slots plus the slots of the task running there (any
+ * task, for a CPU-bound candidate) must fit in the registers.
+ */
+static bool model_fits(struct bp_test *t, const struct bp_test_bp *cand)
+{
+	enum bp_type_idx type = bp_test_type(cand->exec);
+	int cpu, task, use;
+
+	for_each_possible_cpu(cpu) {
+		if (cand->cpu != BP_ANY_CPU && cand->cpu != cpu)
+			continue;
+		use = model_cpu_bound(t, type, cpu) + cand->weight;
+		if (cand->task == BP_NO_TASK) {
+			int most = 0;
+
+			for (task = 0; task < BP_TEST_TASKS; task++)
+				most = max(most, model_task_on(t, type, task, cpu));
+			use += most;
+		} else {
+			use += model_task_on(t, type, cand->task, cpu);
+		}
+		if (use > bp_test_slots(cand->exec))
+			return false;
+	}
+	return true;
+}
+
+/* === Holding breakpoints === */
+
+static void bp_test_attr(struct perf_event_attr *attr, bool exec, int weight)
+{
+	hw_breakpoint_init(attr);
+	attr->bp_addr = BP_TEST_ADDR;
+	attr->bp_len = sizeof(long);
+	attr->bp_type = exec ? HW_BREAKPOINT_X : HW_BREAKPOINT_RW;
+	attr->exclude_kernel = 1;
+	attr->config = weight;
+}
+
+static struct perf_event *bp_test_create(struct bp_test *t,
+					 const struct bp_test_bp *bp)
+{
+	struct perf_event_attr attr;
+
+	bp_test_attr(&attr, bp->exec, bp->weight);
+	return perf_event_create_kernel_counter(&attr, bp->cpu,
+			bp->task == BP_NO_TASK ? NULL : t->tasks[bp->task],
+			NULL, NULL);
+}
+
+/*
+ * Ask for a breakpoint on @task (or none) bound to @cpu (or any) and
+ * check the answer against the model. Returns its index, or -ENOSPC.
+ */
+static int bp_test_try(struct bp_test *t, int task, int cpu, bool exec,
+		       int weight)
+{
+	struct kunit *test = t->test;
+	struct bp_test_bp *bp;
+	bool fits;
+
+	KUNIT_ASSERT_LT(test, t->nr_bps, BP_TEST_MAX_BPS);
+	bp = &t->bps[t->nr_bps];
+	*bp = (struct bp_test_bp){ .cpu = cpu, .task = task, .exec = exec,
+				   .weight = weight };
+	fits = model_fits(t, bp);
+	bp->event = bp_test_create(t, bp);
+
+	if (IS_ERR(bp->event)) {
+		KUNIT_EXPECT_FALSE_MSG(test, fits,
+			"task %d cpu %d %s weight %d: %ld, the model says it fits",
+			task, cpu, exec ? "exec" : "data", weight,
+			PTR_ERR(bp->event));
+		KUNIT_EXPECT_EQ(test, PTR_ERR(bp->event), -ENOSPC);
+		return -ENOSPC;
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, fits,
+		"task %d cpu %d %s weight %d: granted, the model says no room",
+		task, cpu, exec ? "exec" : "data", weight);
+	return t->nr_bps++;
+}
+
+/* Add a breakpoint made elsewhere to the model (@event NULL: not ours). */
+static int bp_test_hold(struct bp_test *t, struct perf_event *event, int cpu,
+			int task, bool exec, int weight)
+{
+	KUNIT_ASSERT_LT(t->test, t->nr_bps, BP_TEST_MAX_BPS);
+	t->bps[t->nr_bps] = (struct bp_test_bp){ .event = event, .cpu = cpu,
+						 .task = task, .exec = exec,
+						 .weight = weight };
+	return t->nr_bps++;
+}
+
+static void bp_test_del(struct bp_test *t, int idx)
+{
+	unregister_hw_breakpoint(t->bps[idx].event);
+	t->bps[idx] = t->bps[--t->nr_bps];
+}
+
+/*
+ * Switch breakpoint @idx between instruction and data slots with
+ * modify_user_hw_breakpoint(), checking the answer against the model.
+ */
+static int bp_test_retype(struct bp_test *t, int idx)
+{
+	struct bp_test_bp moved = t->bps[idx];
+	struct perf_event *event = moved.event;
+	struct perf_event_attr attr = event->attr;
+	struct kunit *test = t->test;
+	bool fits;
+	int ret;
+
+	/* The model, without @idx, asked for it with the other type. */
+	t->bps[idx] = t->bps[--t->nr_bps];
+	moved.exec = !moved.exec;
+	fits = model_fits(t, &moved);
+
+	attr.bp_type = moved.exec ? HW_BREAKPOINT_X : HW_BREAKPOINT_RW;
+	ret = modify_user_hw_breakpoint(event, &attr);
+	if (ret) {
+		KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
+		KUNIT_EXPECT_FALSE_MSG(test, fits, "retype refused, fits");
+		/* Refused: the breakpoint keeps its old type and slots. */
+		KUNIT_EXPECT_EQ(test, event->attr.bp_type,
+				moved.exec ? HW_BREAKPOINT_RW : HW_BREAKPOINT_X);
+		moved.exec = !moved.exec;
+	} else {
+		KUNIT_EXPECT_TRUE_MSG(test, fits, "retype granted, no room");
+	}
+	t->bps[t->nr_bps++] = moved;
+	return ret;
+}
+
+static void bp_test_del_all(struct bp_test *t)
+{
+	while (t->nr_bps)
+		bp_test_del(t, t->nr_bps - 1);
+}
+
+static int bp_test_dummy_thread(void *arg)
+{
+	return 0;
+}
+
+static int bp_test_init(struct kunit *test)
+{
+	struct bp_test *t;
+	int cpu, i;
+
+	if (num_online_cpus() < 2)
+		kunit_skip(test, "needs at least 2 online CPUs (QEMU -smp 2 or more)");
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+
+	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, t);
+	t->test = test;
+	for_each_online_cpu(cpu) {
+		if (t->nr_cpus == BP_TEST_MAX_CPUS)
+			break;
+		t->cpus[t->nr_cpus++] = cpu;
+	}
+
+	t->tasks[0] = current;
+	for (i = 1; i < BP_TEST_TASKS; i++) {
+		t->tasks[i] = kthread_create(bp_test_dummy_thread, NULL,
+					     "hw_bp_test/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(t->tasks[i]));
+		get_task_struct(t->tasks[i]);
+	}
+
+	kunit_activate_static_stub(test, hw_breakpoint_weight, bp_test_weight);
+	test->priv = t;
+	return 0;
+}
+
+/* Every test gives back every slot: checked once all is unregistered. */
+static void bp_test_exit(struct kunit *test)
+{
+	struct bp_test *t = test->priv;
+	int i;
+
+	if (!t)
+		return;
+	bp_test_del_all(t);
+	for (i = 1; i < BP_TEST_TASKS; i++) {
+		kthread_stop(t->tasks[i]);
+		put_task_struct(t->tasks[i]);
+	}
+	KUNIT_EXPECT_FALSE(test, hw_breakpoint_is_used());
+}
+
+/* === Filling slots: parameterised over target, type and weight === */
+
+enum bp_fill_target {
+	FILL_CPU,		/* bound to CPU 0, no task */
+	FILL_TASK_ANY_CPU,	/* task 0, on every CPU */
+	FILL_TASK_ONE_CPU,	/* task 0, bound to CPU 0 */
+	FILL_MIXED,		/* alternately CPU 0 and task 0 on every CPU */
+	FILL_NR
+};
+
+static const char * const bp_fill_names[] = {
+	[FILL_CPU]		= "CPU-bound",
+	[FILL_TASK_ANY_CPU]	= "task on every CPU",
+	[FILL_TASK_ONE_CPU]	= "task on one CPU",
+	[FILL_MIXED]		= "CPU-bound and task mixed",
+};
+
+struct bp_fill_param {
+	enum bp_fill_target	target;
+	bool			exec;
+	int			weight;
+};
+
+static const void *bp_fill_gen(const void *prev, char *desc)
+{
+	static struct bp_fill_param p;
+
+	if (!prev) {
+		p = (struct bp_fill_param){ .target = FILL_CPU, .weight = 1 };
+	} else if (p.weight == 1) {
+		p.weight = 2;
+	} else if (!p.exec) {
+		p.exec = true;
+		p.weight = 1;
+	} else if (p.target + 1 < FILL_NR) {
+		p = (struct bp_fill_param){ .target = p.target + 1, .weight = 1 };
+	} else {
+		return NULL;
+	}
+	snprintf(desc, KUNIT_PARAM_DESC_SIZE, "%s, %s, weight %d",
+		 bp_fill_names[p.target], p.exec ? "instruction" : "data",
+		 p.weight);
+	return &p;
+}
+
+static int bp_fill_one(struct bp_test *t, const struct bp_fill_param *p,
+		       int nth)
+{
+	int cpu0 = t->cpus[0];
+
+	switch (p->target) {
+	case FILL_CPU:
+		return bp_test_try(t, BP_NO_TASK, cpu0, p->exec, p->weight);
+	case FILL_TASK_ANY_CPU:
+		return bp_test_try(t, 0, BP_ANY_CPU, p->exec, p->weight);
+	case FILL_TASK_ONE_CPU:
+		return bp_test_try(t, 0, cpu0, p->exec, p->weight);
+	default:
+		return nth % 2 ? bp_test_try(t, 0, BP_ANY_CPU, p->exec, p->weight) :
+				 bp_test_try(t, BP_NO_TASK, cpu0, p->exec,
+					     p->weight);
+	}
+}
+
+/* Every shape of request once, each answer checked against the model. */
+static void bp_probe_all(struct bp_test *t, bool exec)
+{
+	int task, c;
+
+	for (c = 0; c < 2; c++)
+		bp_test_try(t, BP_NO_TASK, t->cpus[c], exec, 1);
+	for (task = 0; task < 2; task++) {
+		bp_test_try(t, task, BP_ANY_CPU, exec, 1);
+		for (c = 0; c < 2; c++)
+			bp_test_try(t, task, t->cpus[c], exec, 1);
+	}
+}
+
+/*
+ * Fill the slots of one target, then: the next request fails with
+ * -ENOSPC exactly at the limit; every other shape of request gets the
+ * model's answer; unregistering one breakpoint makes room for exactly
+ * one more; moving one to the other type of slot frees or refuses as the
+ * model says.
+ */
+static void test_fill(struct kunit *test)
+{
+	const struct bp_fill_param *p = test->param_value;
+	int slots = bp_test_slots(p->exec);
+	struct bp_test *t = test->priv;
+	int n = 0, idx, first = -1;
+
+	if (p->weight > slots)
+		kunit_skip(test, "weight %d > %d slots", p->weight, slots);
+
+	while ((idx = bp_fill_one(t, p, n)) >= 0) {
+		if (first < 0)
+			first = idx;
+		n++;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, n, slots / p->weight,
+			    "%d breakpoints of weight %d in %d slots", n,
+			    p->weight, slots);
+	KUNIT_ASSERT_GE(test, first, 0);
+
+	/* Unregister: room for exactly one more of the same. */
+	bp_test_del(t, first);
+	KUNIT_EXPECT_GE(test, bp_fill_one(t, p, 0), 0);
+	KUNIT_EXPECT_EQ(test, bp_fill_one(t, p, 0), -ENOSPC);
+
+	bp_probe_all(t, p->exec);
+	bp_probe_all(t, !p->exec);
+
+	/* Modify: move one to the other type of slot, and back. */
+	idx = t->nr_bps - 1;
+	if (bp_test_retype(t, idx) == 0)
+		bp_test_retype(t, t->nr_bps - 1);
+	bp_probe_all(t, p->exec);
+}
+
+/* === Task breakpoints moving between every CPU and one CPU === */
+
+/*
+ * A task whose breakpoints all follow it on every CPU is counted once for
+ * all CPUs; its first breakpoint bound to one CPU moves it to per-CPU
+ * counting, and removing that breakpoint moves it back. The CPU-bound
+ * room on each CPU must follow every move.
+ */
+static void test_task_transitions(struct kunit *test)
+{
+	int slots = bp_test_slots(false);
+	struct bp_test *t = test->priv;
+	int cpu0 = t->cpus[0], cpu1 = t->cpus[1];
+	int i, bound, other;
+
+	if (slots < 2)
+		kunit_skip(test, "needs 2 data slots, has %d", slots);
+
+	for (i = 0; i < slots - 1; i++)
+		KUNIT_ASSERT_GE(test, bp_test_try(t, 0, BP_ANY_CPU, false, 1), 0);
+
+	/* Every CPU has one slot left for CPU-bound breakpoints. */
+	bound = bp_test_try(t, 0, cpu0, false, 1);
+	KUNIT_ASSERT_GE(test, bound, 0);
+	/* Task 0 now fills CPU 0 but still leaves one slot on CPU 1. */
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, BP_NO_TASK, cpu0, false, 1), -ENOSPC);
+	KUNIT_EXPECT_GE(test, bp_test_try(t, BP_NO_TASK, cpu1, false, 1), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, 0, cpu1, false, 1), -ENOSPC);
+	/* Another task only sees the CPU-bound slot on CPU 1. */
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, 1, cpu1, false, slots), -ENOSPC);
+	other = bp_test_try(t, 1, cpu0, false, slots);
+	KUNIT_EXPECT_GE(test, other, 0);
+	/* ... and fills CPU 0 for CPU-bound breakpoints while it holds it. */
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, BP_NO_TASK, cpu0, false, 1), -ENOSPC);
+	if (other >= 0)
+		bp_test_del(t, other);
+
+	/* Back to every-CPU counting: CPU 0 has its slot again. */
+	bp_test_del(t, bound);
+	KUNIT_EXPECT_GE(test, bp_test_try(t, BP_NO_TASK, cpu0, false, 1), 0);
+	bp_probe_all(t, false);
+}
+
+/* === Weights === */
+
+/* Breakpoints wider than one register, mixed with narrow ones. */
+static void test_weights(struct kunit *test)
+{
+	int slots = bp_test_slots(false);
+	struct bp_test *t = test->priv;
+	int cpu0 = t->cpus[0];
+
+	if (slots < 3)
+		kunit_skip(test, "needs 3 data slots, has %d", slots);
+
+	KUNIT_ASSERT_GE(test, bp_test_try(t, 0, BP_ANY_CPU, false, slots - 1), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, 0, BP_ANY_CPU, false, 2), -ENOSPC);
+	KUNIT_EXPECT_GE(test, bp_test_try(t, BP_NO_TASK, cpu0, false, 1), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, 0, cpu0, false, 1), -ENOSPC);
+	/* A breakpoint wider than the registers never fits. */
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, 2, BP_ANY_CPU, false, slots + 1),
+			-ENOSPC);
+	bp_probe_all(t, false);
+}
+
+/* === register_wide_hw_breakpoint() === */
+
+/* All CPUs or none: a failed wide breakpoint leaves no slot behind. */
+static void test_wide(struct kunit *test)
+{
+	struct perf_event * __percpu *wide, * __percpu *again;
+	int slots = bp_test_slots(false);
+	struct bp_test *t = test->priv;
+	struct perf_event_attr attr;
+	int cpu, n;
+
+	bp_test_attr(&attr, false, 1);
+	wide = register_wide_hw_breakpoint(&attr, NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)wide));
+	/* The model: one CPU-bound slot on every online CPU, not ours to free. */
+	for_each_online_cpu(cpu)
+		bp_test_hold(t, NULL, cpu, BP_NO_TASK, false, 1);
+
+	/* Fill CPU 1 beside it. */
+	for (n = 0; bp_test_try(t, BP_NO_TASK, t->cpus[1], false, 1) >= 0; n++)
+		;
+	KUNIT_EXPECT_EQ(test, n, slots - 1);
+
+	/* CPU 1 is full: a second wide breakpoint must fail on every CPU. */
+	again = register_wide_hw_breakpoint(&attr, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR((void __force *)again), -ENOSPC);
+	if (!IS_ERR((void __force *)again))
+		unregister_wide_hw_breakpoint(again);
+
+	/* ... leaving CPU 0 exactly as the first one left it. */
+	for (n = 0; bp_test_try(t, BP_NO_TASK, t->cpus[0], false, 1) >= 0; n++)
+		;
+	KUNIT_EXPECT_EQ(test, n, slots - 1);
+
+	bp_test_del_all(t);
+	unregister_wide_hw_breakpoint(wide);
+}
+
+/* === The kernel debugger's lock-free variants === */
+
+static void test_dbg_slots(struct kunit *test)
+{
+	int slots = bp_test_slots(false);
+	struct bp_test *t = test->priv;
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+	int idx, n;
+
+	/*
+	 * As kgdb does: a disabled CPU-bound breakpoint whose slot is given
+	 * back, then taken and released again with the lock-free variants.
+	 */
+	bp_test_attr(&attr, false, 1);
+	attr.disabled = 1;
+	bp = perf_event_create_kernel_counter(&attr, t->cpus[0], NULL, NULL,
+					      NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bp));
+	idx = bp_test_hold(t, bp, t->cpus[0], BP_NO_TASK, false, 1);
+
+	release_bp_slot(bp);
+	t->bps[idx].weight = 0;
+	for (n = 0; bp_test_try(t, BP_NO_TASK, t->cpus[0], false, 1) >= 0; n++)
+		;
+	KUNIT_EXPECT_EQ(test, n, slots);
+	KUNIT_EXPECT_EQ(test, dbg_reserve_bp_slot(bp), -ENOSPC);
+
+	bp_test_del(t, t->nr_bps - 1);
+	KUNIT_EXPECT_EQ(test, dbg_reserve_bp_slot(bp), 0);
+	t->bps[idx].weight = 1;
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, BP_NO_TASK, t->cpus[0], false, 1),
+			-ENOSPC);
+
+	KUNIT_EXPECT_EQ(test, dbg_release_bp_slot(bp), 0);
+	t->bps[idx].weight = 0;
+	KUNIT_EXPECT_GE(test, bp_test_try(t, BP_NO_TASK, t->cpus[0], false, 1), 0);
+
+	/* Counted again before unregistering, which releases it. */
+	bp_test_del(t, t->nr_bps - 1);
+	KUNIT_EXPECT_EQ(test, dbg_reserve_bp_slot(bp), 0);
+	t->bps[idx].weight = 1;
+}
+
+/* === Bad requests hold nothing === */
+
+static void test_bad_requests(struct kunit *test)
+{
+	static const u32 bad_types[] = {
+		HW_BREAKPOINT_EMPTY,
+		HW_BREAKPOINT_X | HW_BREAKPOINT_W,
+		HW_BREAKPOINT_INVALID,
+		HW_BREAKPOINT_INVALID + 1,
+	};
+	struct bp_test *t = test->priv;
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(bad_types); i++) {
+		bp_test_attr(&attr, false, 1);
+		attr.bp_type = bad_types[i];
+		bp = perf_event_create_kernel_counter(&attr, t->cpus[0], NULL,
+						      NULL, NULL);
+		KUNIT_EXPECT_EQ_MSG(test, PTR_ERR(bp), -EINVAL,
+				    "bp_type %#x", bad_types[i]);
+		if (!IS_ERR(bp))
+			unregister_hw_breakpoint(bp);
+		KUNIT_EXPECT_FALSE(test, hw_breakpoint_is_used());
+	}
+}
+
+/* === Randomised: thousands of steps against the model === */
+
+#define BP_MODEL_STEPS	5000
+
+static void test_model_random(struct kunit *test)
+{
+	struct bp_test *t = test->priv;
+	struct rnd_state rnd;
+	unsigned int s = seed ? seed : get_random_u32();
+	int step, max_weight;
+
+	kunit_info(test, "seed %u (replay: hw_breakpoint_test.seed=%u)", s, s);
+	prandom_seed_state(&rnd, s);
+	max_weight = min(bp_test_slots(false), bp_test_slots(true));
+	max_weight = clamp(max_weight, 1, 3);
+
+	for (step = 0; step < BP_MODEL_STEPS; step++) {
+		u32 op = prandom_u32_state(&rnd) % 100;
+		u32 r = prandom_u32_state(&rnd);
+		bool exec = r & 1;
+		int weight = 1 + (r >> 1) % max_weight;
+		int cpu = t->cpus[(r >> 8) % t->nr_cpus];
+		int task = (r >> 16) % (BP_TEST_TASKS + 1);
+
+		if (op < 55 || !t->nr_bps) {
+			if (t->nr_bps == BP_TEST_MAX_BPS)
+				continue;
+			if (task == BP_TEST_TASKS)
+				bp_test_try(t, BP_NO_TASK, cpu, exec, weight);
+			else
+				bp_test_try(t, task, (r >> 24) & 1 ? cpu :
+					    BP_ANY_CPU, exec, weight);
+		} else if (op < 85) {
+			bp_test_del(t, r % t->nr_bps);
+		} else {
+			bp_test_retype(t, r % t->nr_bps);
+		}
+		if (test->status == KUNIT_FAILURE) {
+			kunit_err(test, "first mismatch at step %d (seed %u)",
+				  step, s);
+			break;
+		}
+	}
+}
+
+static struct kunit_case hw_breakpoint_test_cases[] = {
+	KUNIT_CASE_PARAM(test_fill, bp_fill_gen),
+	KUNIT_CASE(test_task_transitions),
+	KUNIT_CASE(test_weights),
+	KUNIT_CASE(test_wide),
+	KUNIT_CASE(test_dbg_slots),
+	KUNIT_CASE(test_bad_requests),
+	KUNIT_CASE(test_model_random),
+	{}
+};
+
+static struct kunit_suite hw_breakpoint_test_suite = {
+	.name		= "hw_breakpoint",
+	.test_cases	= hw_breakpoint_test_cases,
+	.init		= bp_test_init,
+	.exit		= bp_test_exit,
+};
+
+kunit_test_suites(&hw_breakpoint_test_suite);
+
+MODULE_DESCRIPTION("KUnit suite for the hardware-breakpoint slot allocator");
+MODULE_LICENSE("GPL");
