@@ -23,11 +23,7 @@
  */
 enum bp_type_idx {
 	TYPE_INST	= 0,
-#ifdef CONFIG_HAVE_MIXED_BREAKPOINTS_REGS
-	TYPE_DATA	= 0,
-#else
-	TYPE_DATA	= 1,
-#endif
+	TYPE_DATA	= IS_ENABLED(CONFIG_HAVE_MIXED_BREAKPOINTS_REGS) ? 0 : 1,
 	TYPE_MAX
 };
 
@@ -113,10 +109,10 @@ struct perf_event *register_user_hw_breakpoint(struct perf_event_attr *attr,
 					       void *context,
 					       struct task_struct *tsk);
 void unregister_hw_breakpoint(struct perf_event *bp);
-struct perf_event * __percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
+void unregister_wide_hw_breakpoint(struct perf_event *__percpu *cpu_events);
+struct perf_event *__percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
 							  perf_overflow_handler_t triggered,
 							  void *context);
-void unregister_wide_hw_breakpoint(struct perf_event * __percpu *cpu_events);
 int modify_user_hw_breakpoint_check(struct perf_event *bp,
 				    struct perf_event_attr *attr, bool check);
 int modify_user_hw_breakpoint(struct perf_event *bp,
@@ -138,10 +134,10 @@ static inline int __init init_hw_breakpoint(void) { return 0; }
 static inline bool hw_breakpoint_is_used(void) { return false; }
 static inline void unregister_hw_breakpoint(struct perf_event *bp) { }
 static inline void
-unregister_wide_hw_breakpoint(struct perf_event * __percpu *cpu_events) { }
+unregister_wide_hw_breakpoint(struct perf_event *__percpu *cpu_events) { }
 static inline void release_bp_slot(struct perf_event *bp) { }
 static inline void flush_ptrace_hw_breakpoint(struct task_struct *tsk) { }
-static inline int reserve_bp_slot(struct perf_event *bp) { return -ENOSYS; }
+static inline int reserve_bp_slot(struct perf_event *bp) { return -EOPNOTSUPP; }
 
 static inline struct perf_event *
 register_user_hw_breakpoint(struct perf_event_attr *attr,
@@ -151,7 +147,7 @@ register_user_hw_breakpoint(struct perf_event_attr *attr,
 	return NULL;
 }
 
-static inline struct perf_event * __percpu *
+static inline struct perf_event *__percpu *
 register_wide_hw_breakpoint(struct perf_event_attr *attr,
 			    perf_overflow_handler_t triggered, void *context)
 {
@@ -162,13 +158,13 @@ static inline int modify_user_hw_breakpoint_check(struct perf_event *bp,
 						  struct perf_event_attr *attr,
 						  bool check)
 {
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 static inline int modify_user_hw_breakpoint(struct perf_event *bp,
 					    struct perf_event_attr *attr)
 {
-	return -ENOSYS;
+	return -EOPNOTSUPP;
 }
 
 static inline struct arch_hw_breakpoint *counter_arch_bp(struct perf_event *bp)

@@ -123,7 +123,7 @@ static struct mutex *bp_task_lock(const struct task_struct *tsk)
 /* Take the locks @bp's tables need; returns the task lock, if one. */
 static struct mutex *bp_lock(struct perf_event *bp)
 {
-	struct mutex *task_lock;
+	struct mutex *task_lock;	/* one of bp_task_locks */
 
 	if (!bp->hw.target) {
 		percpu_down_write(&bp_tables_sem);
@@ -619,7 +619,7 @@ EXPORT_SYMBOL_GPL(unregister_hw_breakpoint);
  *
  * Context: process context, may sleep.
  */
-void unregister_wide_hw_breakpoint(struct perf_event * __percpu *cpu_events)
+void unregister_wide_hw_breakpoint(struct perf_event *__percpu *cpu_events)
 {
 	int cpu;
 
@@ -643,11 +643,11 @@ EXPORT_SYMBOL_GPL(unregister_wide_hw_breakpoint);
  * Return: the per-CPU events, for unregister_wide_hw_breakpoint(), or an
  * ERR_PTR() (-ENOSPC when a CPU has no register left).
  */
-struct perf_event * __percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
+struct perf_event *__percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
 							  perf_overflow_handler_t triggered,
 							  void *context)
 {
-	struct perf_event * __percpu *events = alloc_percpu(struct perf_event *);
+	struct perf_event *__percpu *events = alloc_percpu(struct perf_event *);
 	int cpu, ret = 0;
 
 	if (!events)
@@ -694,7 +694,7 @@ int modify_user_hw_breakpoint_check(struct perf_event *bp,
 				    struct perf_event_attr *attr, bool check)
 {
 	struct arch_hw_breakpoint hw = { };
-	struct mutex *task_lock;
+	struct mutex *task_lock;	/* as bp_lock() returns it */
 	int ret;
 
 	ret = bp_parse(bp, attr, &hw);
@@ -775,6 +775,7 @@ bool hw_breakpoint_is_used(void)
 		for_each_possible_cpu(cpu) {
 			struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
 
+			/* A snapshot: writers may be at work. */
 			if (data_race(use->cpu_bound) ||
 			    !bp_hist_empty(&use->tasks, type))
 				return true;
@@ -942,7 +943,7 @@ int __init init_hw_breakpoint(void)
 
 	pr_info("hw-breakpoint: %d instruction and %d data slots per CPU%s\n",
 		bp_nr_slots[TYPE_INST], bp_nr_slots[TYPE_DATA],
-		TYPE_INST == TYPE_DATA ? " (shared)" : "");
+		IS_ENABLED(CONFIG_HAVE_MIXED_BREAKPOINTS_REGS) ? " (shared)" : "");
 	return 0;
 
 unregister_notifier:

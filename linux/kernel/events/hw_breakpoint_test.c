@@ -22,7 +22,8 @@
 #define BP_TEST_MAX_BPS		256
 #define BP_TEST_TASKS		3	/* current, and two kthreads never run */
 #define BP_TEST_MAX_CPUS	4
-#define BP_TEST_ADDR		0x10000UL
+#define BP_TEST_ADDR		0x100000UL	/* user space on every arch */
+#define BP_TEST_WEIGHT_STEP	0x1000UL
 #define BP_ANY_CPU		(-1)
 #define BP_NO_TASK		(-1)
 
@@ -48,10 +49,19 @@ struct bp_test {
 	int			nr_bps;
 };
 
-/* The weight stub: the test puts a breakpoint's weight in attr.config. */
+/*
+ * The weight stub. A breakpoint's weight is encoded in its address, one of
+ * the fields modification changes, so modifying the address changes the
+ * weight as a range breakpoint's length would.
+ */
+static unsigned long bp_test_addr(int weight)
+{
+	return BP_TEST_ADDR + weight * BP_TEST_WEIGHT_STEP;
+}
+
 static int bp_test_weight(const struct perf_event_attr *attr)
 {
-	return attr->config ? attr->config : 1;
+	return (attr->bp_addr - BP_TEST_ADDR) / BP_TEST_WEIGHT_STEP;
 }
 
 static enum bp_type_idx bp_test_type(bool exec)
@@ -129,11 +139,10 @@ static bool model_fits(struct bp_test *t, const struct bp_test_bp *cand)
 static void bp_test_attr(struct perf_event_attr *attr, bool exec, int weight)
 {
 	hw_breakpoint_init(attr);
-	attr->bp_addr = BP_TEST_ADDR;
+	attr->bp_addr = bp_test_addr(weight);
 	attr->bp_len = sizeof(long);
 	attr->bp_type = exec ? HW_BREAKPOINT_X : HW_BREAKPOINT_RW;
 	attr->exclude_kernel = 1;
-	attr->config = weight;
 }
 
 static struct perf_event *bp_test_create(struct bp_test *t,
@@ -167,15 +176,15 @@ static int bp_test_try(struct bp_test *t, int task, int cpu, bool exec,
 
 	if (IS_ERR(bp->event)) {
 		KUNIT_EXPECT_FALSE_MSG(test, fits,
-			"task %d cpu %d %s weight %d: %ld, the model says it fits",
-			task, cpu, exec ? "exec" : "data", weight,
-			PTR_ERR(bp->event));
+				       "task %d cpu %d %s weight %d: %ld, fits in the model",
+				       task, cpu, exec ? "exec" : "data", weight,
+				       PTR_ERR(bp->event));
 		KUNIT_EXPECT_EQ(test, PTR_ERR(bp->event), -ENOSPC);
 		return -ENOSPC;
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, fits,
-		"task %d cpu %d %s weight %d: granted, the model says no room",
-		task, cpu, exec ? "exec" : "data", weight);
+			      "task %d cpu %d %s weight %d: granted, no room in the model",
+			      task, cpu, exec ? "exec" : "data", weight);
 	return t->nr_bps++;
 }
 
@@ -197,34 +206,35 @@ static void bp_test_del(struct bp_test *t, int idx)
 }
 
 /*
- * Switch breakpoint @idx between instruction and data slots with
+ * Change breakpoint @idx to the given type and weight with
  * modify_user_hw_breakpoint(), checking the answer against the model.
  */
-static int bp_test_retype(struct bp_test *t, int idx)
+static int bp_test_modify(struct bp_test *t, int idx, bool exec, int weight)
 {
-	struct bp_test_bp moved = t->bps[idx];
+	struct bp_test_bp moved = t->bps[idx], old = t->bps[idx];
 	struct perf_event *event = moved.event;
 	struct perf_event_attr attr = event->attr;
 	struct kunit *test = t->test;
 	bool fits;
 	int ret;
 
-	/* The model, without @idx, asked for it with the other type. */
+	/* The model, without @idx, asked for the changed breakpoint. */
 	t->bps[idx] = t->bps[--t->nr_bps];
-	moved.exec = !moved.exec;
+	moved.exec = exec;
+	moved.weight = weight;
 	fits = model_fits(t, &moved);
 
-	attr.bp_type = moved.exec ? HW_BREAKPOINT_X : HW_BREAKPOINT_RW;
+	attr.bp_type = exec ? HW_BREAKPOINT_X : HW_BREAKPOINT_RW;
+	attr.bp_addr = bp_test_addr(weight);
 	ret = modify_user_hw_breakpoint(event, &attr);
 	if (ret) {
 		KUNIT_EXPECT_EQ(test, ret, -ENOSPC);
-		KUNIT_EXPECT_FALSE_MSG(test, fits, "retype refused, fits");
+		KUNIT_EXPECT_FALSE_MSG(test, fits, "modify refused, fits");
 		/* Refused: the breakpoint keeps its old type and slots. */
-		KUNIT_EXPECT_EQ(test, event->attr.bp_type,
-				moved.exec ? HW_BREAKPOINT_RW : HW_BREAKPOINT_X);
-		moved.exec = !moved.exec;
+		KUNIT_EXPECT_EQ(test, event->attr.bp_addr, bp_test_addr(old.weight));
+		moved = old;
 	} else {
-		KUNIT_EXPECT_TRUE_MSG(test, fits, "retype granted, no room");
+		KUNIT_EXPECT_TRUE_MSG(test, fits, "modify granted, no room");
 	}
 	t->bps[t->nr_bps++] = moved;
 	return ret;
@@ -396,7 +406,14 @@ static void test_fill(struct kunit *test)
 
 	/* Unregister: room for exactly one more of the same. */
 	bp_test_del(t, first);
-	KUNIT_EXPECT_GE(test, bp_fill_one(t, p, 0), 0);
+	idx = bp_fill_one(t, p, 0);
+	KUNIT_ASSERT_GE(test, idx, 0);
+	KUNIT_EXPECT_EQ(test, bp_fill_one(t, p, 0), -ENOSPC);
+
+	/* Modify: widening it past the free slots is refused; it keeps its own. */
+	KUNIT_EXPECT_EQ(test, bp_test_modify(t, idx, p->exec,
+					     p->weight + slots % p->weight + 1),
+			-ENOSPC);
 	KUNIT_EXPECT_EQ(test, bp_fill_one(t, p, 0), -ENOSPC);
 
 	bp_probe_all(t, p->exec);
@@ -404,8 +421,9 @@ static void test_fill(struct kunit *test)
 
 	/* Modify: move one to the other type of slot, and back. */
 	idx = t->nr_bps - 1;
-	if (bp_test_retype(t, idx) == 0)
-		bp_test_retype(t, t->nr_bps - 1);
+	if (bp_test_modify(t, idx, !t->bps[idx].exec, t->bps[idx].weight) == 0)
+		bp_test_modify(t, t->nr_bps - 1, !t->bps[t->nr_bps - 1].exec,
+			       t->bps[t->nr_bps - 1].weight);
 	bp_probe_all(t, p->exec);
 }
 
@@ -433,9 +451,10 @@ static void test_task_transitions(struct kunit *test)
 	/* Every CPU has one slot left for CPU-bound breakpoints. */
 	bound = bp_test_try(t, 0, cpu0, false, 1);
 	KUNIT_ASSERT_GE(test, bound, 0);
-	/* Task 0 now fills CPU 0 but still leaves one slot on CPU 1. */
+	/* Task 0 now fills CPU 0, and leaves exactly one slot on CPU 1. */
 	KUNIT_EXPECT_EQ(test, bp_test_try(t, BP_NO_TASK, cpu0, false, 1), -ENOSPC);
 	KUNIT_EXPECT_GE(test, bp_test_try(t, BP_NO_TASK, cpu1, false, 1), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_try(t, BP_NO_TASK, cpu1, false, 1), -ENOSPC);
 	KUNIT_EXPECT_EQ(test, bp_test_try(t, 0, cpu1, false, 1), -ENOSPC);
 	/* Another task only sees the CPU-bound slot on CPU 1. */
 	KUNIT_EXPECT_EQ(test, bp_test_try(t, 1, cpu1, false, slots), -ENOSPC);
@@ -479,7 +498,7 @@ static void test_weights(struct kunit *test)
 /* All CPUs or none: a failed wide breakpoint leaves no slot behind. */
 static void test_wide(struct kunit *test)
 {
-	struct perf_event * __percpu *wide, * __percpu *again;
+	struct perf_event *__percpu *wide, *__percpu *again;
 	int slots = bp_test_slots(false);
 	struct bp_test *t = test->priv;
 	struct perf_event_attr attr;
@@ -619,7 +638,7 @@ static void test_model_random(struct kunit *test)
 		} else if (op < 85) {
 			bp_test_del(t, r % t->nr_bps);
 		} else {
-			bp_test_retype(t, r % t->nr_bps);
+			bp_test_modify(t, r % t->nr_bps, exec, weight);
 		}
 		if (test->status == KUNIT_FAILURE) {
 			kunit_err(test, "first mismatch at step %d (seed %u)",
