@@ -5,6 +5,8 @@
 #   make run                        x86_64 demo: watchpoints firing
 #   make shell [ARCH=..]            interactive guest
 #   make build [ARCH=..]            kernels only
+#   make patches                    export the series to build/patches
+#   make lint [ARCH=..]             checkpatch, kernel-doc, W=1 and sparse
 #   make clean                      drop build/ (the ccache stays)
 
 ARCH   ?= all
@@ -14,7 +16,7 @@ HWBP   := python3 harness/hwbp.py
 # Commands that build or boot first make sure the host has what they need.
 DEPS := build/.deps-ok
 
-.PHONY: setup check run shell build clean
+.PHONY: setup check run shell build patches lint clean
 
 setup:
 	@harness/deps.sh
@@ -35,6 +37,12 @@ shell: $(DEPS)
 
 build: $(DEPS)
 	@$(HWBP) build --arch $(ARCH) --kernel $(KERNEL)
+
+patches: $(DEPS)
+	@$(HWBP) patches
+
+lint: $(DEPS)
+	@$(HWBP) lint --arch $(ARCH)
 
 clean:
 	rm -rf build

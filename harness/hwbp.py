@@ -5,6 +5,8 @@
   hwbp.py run                                       the x86_64 demo
   hwbp.py shell [--arch A] [--kernel K]             an interactive guest
   hwbp.py build [--arch A] [--kernel K]             just the kernel
+  hwbp.py patches                                   export the series
+  hwbp.py lint [--arch A]                           checkpatch, kernel-doc, W=1, sparse
 """
 
 import argparse
@@ -16,8 +18,10 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import guest  # noqa: E402
 import kbuild  # noqa: E402
+import lint  # noqa: E402
 import qemu  # noqa: E402
 import results  # noqa: E402
+import series  # noqa: E402
 import tree  # noqa: E402
 from common import ARCHES, BUILD, base_version, log, outdir  # noqa: E402
 
@@ -88,8 +92,27 @@ def cmd_check(args):
     for arch in arches:
         for s in check_one(args.kernel, arch):
             rows.append((arch, args.kernel, s))
+    if args.kernel == "ours":
+        for s in lint.run(arches):
+            rows.append(("-", "ours", s))
     log(f"base tree: Linux {base_version()}")
     return 1 if report(rows) else 0
+
+
+def cmd_lint(args):
+    arches = ARCHES if args.arch == "all" else (args.arch,)
+    for arch in arches:
+        prepare("ours", arch)
+    rows = [("-", "ours", s) for s in lint.run(arches)]
+    return 1 if report(rows) else 0
+
+
+def cmd_patches(args):
+    patches = series.export()
+    series.apply_check(patches)
+    for p in patches:
+        print(p)
+    return 0
 
 
 def cmd_run(args):
@@ -100,7 +123,8 @@ def cmd_run(args):
     log(f"base tree: Linux {base_version()}, kernel: {args.kernel}")
     logfile = os.path.join(outdir(args.kernel, "x86_64"), "run.log")
     text, timed_out = qemu.boot("x86_64", image, initrd, "run", logfile,
-                                BOOT_TIMEOUT["x86_64"], echo=True)
+                                BOOT_TIMEOUT["x86_64"], echo=True,
+                                append=("quiet",))
     ok = "== demo done" in text and not timed_out
     return 0 if ok else 1
 
@@ -122,7 +146,8 @@ def main():
                                  formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, default_arch in (("check", "all"), ("run", "x86_64"),
-                               ("shell", "x86_64"), ("build", "all")):
+                               ("shell", "x86_64"), ("build", "all"),
+                               ("lint", "all"), ("patches", "all")):
         p = sub.add_parser(name)
         choices = ARCHES + ("all",) if default_arch == "all" else ARCHES
         p.add_argument("--arch", default=default_arch, choices=choices)
@@ -130,7 +155,8 @@ def main():
     args = ap.parse_args()
     os.makedirs(BUILD, exist_ok=True)
     return {"check": cmd_check, "run": cmd_run, "shell": cmd_shell,
-            "build": cmd_build}[args.cmd](args)
+            "build": cmd_build, "lint": cmd_lint,
+            "patches": cmd_patches}[args.cmd](args)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,129 @@
+"""make lint: the checks every patch of the series is held to.
+
+  - scripts/checkpatch.pl --strict on every exported patch;
+  - scripts/kernel-doc -none -Wall on every C file and header we own;
+  - our objects rebuilt with W=1 and sparse (C=2), per arch.
+Any message is a failure: zero errors and zero warnings is the bar.
+"""
+
+import os
+import re
+import subprocess
+
+import kbuild
+import series
+import tree
+from common import ARCH, OURS_TREE, OVERLAY, log, objdir
+from results import Suite
+
+DIAG = re.compile(r"^(?P<path>[^\s:]+):(?P<line>\d+):(?:\d+:)?\s*"
+                  r"(?P<kind>warning|error|note)?:?\s*(?P<msg>.*)$")
+
+
+def our_sources():
+    return [rel for rel in tree.overlay_files() if rel.endswith((".c", ".h"))]
+
+
+def checkpatch(patches):
+    s = Suite("lint:checkpatch")
+    for patch in patches:
+        if patch.endswith("0000-cover-letter.patch"):
+            continue
+        res = subprocess.run(
+            [os.path.join(OURS_TREE, "scripts", "checkpatch.pl"), "--strict",
+             "--terse", "--showfile", patch],
+            cwd=OURS_TREE, capture_output=True, text=True)
+        problems = [ln for ln in res.stdout.splitlines()
+                    if ln and not ln.startswith("total:")]
+        if res.returncode or problems:
+            s.fail(f"{os.path.basename(patch)}: "
+                   + ("; ".join(problems[:3]) or res.stderr.strip()))
+        else:
+            s.passed += 1
+    if not s.passed + s.failed:
+        s.fail("no exported patches (make patches)")
+    return s
+
+
+def kernel_doc():
+    s = Suite("lint:kernel-doc")
+    for rel in our_sources():
+        res = subprocess.run(
+            [os.path.join(OURS_TREE, "scripts", "kernel-doc"), "-none",
+             "-Wall", os.path.join(OVERLAY, rel)],
+            capture_output=True, text=True)
+        out = (res.stdout + res.stderr).strip()
+        if res.returncode or out:
+            s.fail(f"{rel}: " + out.splitlines()[0])
+        else:
+            s.passed += 1
+    return s
+
+
+def objects(arch):
+    karch = ARCH[arch]["karch"]
+    objs = []
+    for rel in tree.overlay_files():
+        if not rel.endswith(".c"):
+            continue
+        if rel.startswith("arch/") and not rel.startswith(f"arch/{karch}/"):
+            continue
+        if rel.startswith(("tools/", "samples/", "Documentation/")):
+            continue
+        objs.append(rel[:-2] + ".o")
+    return objs
+
+
+def w1_sparse(arch):
+    """Rebuild our objects with W=1 and sparse; any message about our files fails."""
+    s = Suite(f"lint:W=1+sparse:{arch}")
+    objs = objects(arch)
+    if not os.path.exists(os.path.join(objdir("ours", arch), ".config")):
+        s.fail("no configured kernel (make build ARCH=" + arch + ")")
+        return s
+    ours = set(our_sources())
+    cmd = kbuild.make_cmd("ours", arch, *objs,
+                          extra=["W=1", "C=2", "CHECK=sparse"])
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    bad = {}
+    for line in (res.stdout + res.stderr).splitlines():
+        m = DIAG.match(line)
+        if not m:
+            continue
+        path = m.group("path")
+        rel = os.path.relpath(path, OURS_TREE) if os.path.isabs(path) else path
+        rel = rel.split("/", 1)[1] if rel.startswith("../") else rel
+        if rel in ours:
+            bad.setdefault(rel, []).append(line.strip())
+    if res.returncode:
+        s.fail(f"build failed: {(res.stderr.strip().splitlines() or ['?'])[-1]}")
+    for obj in objs:
+        src = obj[:-2] + ".c"
+        msgs = bad.pop(src, [])
+        if msgs:
+            s.fail(f"{src}: {msgs[0]}")
+        else:
+            s.passed += 1
+    for rel, msgs in sorted(bad.items()):
+        s.fail(f"{rel}: {msgs[0]}")
+    return s
+
+
+def run(arches):
+    log("lint: exporting the series")
+    am = Suite("lint:series-applies")
+    try:
+        patches = series.export()
+    except SystemExit as e:
+        am.fail(f"make patches failed ({e.code})")
+        return [am]
+    try:
+        series.apply_check(patches)
+        am.passed = 1
+    except SystemExit as e:
+        am.fail(f"git am failed ({e.code})")
+    results = [am, checkpatch(patches), kernel_doc()]
+    for arch in arches:
+        log(f"lint: W=1 and sparse on our objects ({arch})")
+        results.append(w1_sparse(arch))
+    return results
