@@ -17,8 +17,9 @@ def _arches(field):
 
 
 def manifest(arch, kernel):
-    """Suites for arch: (kunit names, [(name, timeout, source)], expects)."""
-    kunit, suites, expects = [], [], []
+    """Suites for arch: (kunit names, [(name, timeout, source)], expects,
+    {boot suite: kernel parameter})."""
+    kunit, suites, expects, boot = [], [], [], {}
     with open(MANIFEST) as f:
         for lineno, line in enumerate(f, 1):
             words = line.split("#", 1)[0].split()
@@ -32,13 +33,16 @@ def manifest(arch, kernel):
             elif kind == "suite" and len(words) == 5:
                 if arch in _arches(words[2]):
                     suites.append((words[1], int(words[3]), words[4]))
+            elif kind == "boot" and len(words) == 4:
+                if arch in _arches(words[2]):
+                    boot[words[1]] = words[3]
             elif kind == "expect" and len(words) >= 6:
                 if arch in _arches(words[2]):
                     expects.append((words[1], words[3], words[4],
                                     line.split(None, 5)[5].strip()))
             else:
                 die(f"{MANIFEST}:{lineno}: cannot parse: {line.strip()}")
-    return kunit, suites, expects
+    return kunit, suites, expects, boot
 
 
 def compile_program(kernel, arch, source, out):
@@ -129,7 +133,7 @@ def build_initramfs(kernel, arch):
     out = outdir(kernel, arch)
     bindir = os.path.join(out, "bin")
     os.makedirs(bindir, exist_ok=True)
-    kunit, suites, _ = manifest(arch, kernel)
+    kunit, suites, _, _ = manifest(arch, kernel)
 
     busybox = ARCH[arch]["busybox"]
     if not os.path.exists(busybox):

@@ -40,7 +40,7 @@ def prepare(kernel, arch):
 
 
 def check_one(kernel, arch):
-    kunit, suites, expects = guest.manifest(arch, kernel)
+    kunit, suites, expects, boot = guest.manifest(arch, kernel)
     t0 = time.monotonic()
     try:
         image, initrd, errors = prepare(kernel, arch)
@@ -51,8 +51,10 @@ def check_one(kernel, arch):
     built = time.monotonic() - t0
     logfile = os.path.join(outdir(kernel, arch), "console.log")
     text, timed_out = qemu.boot(arch, image, initrd, "check", logfile,
-                                BOOT_TIMEOUT[arch])
-    res = results.parse_console(text, kunit, suites, errors, timed_out)
+                                BOOT_TIMEOUT[arch],
+                                append=tuple(boot.values()))
+    res = results.parse_console(text, kunit, suites, errors, timed_out,
+                                boot_suites=boot)
     results.apply_expectations(res, kernel, expects)
     log(f"{kernel}/{arch}: build {built:.0f}s, console log {logfile}")
     return res

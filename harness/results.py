@@ -88,6 +88,39 @@ def parse_kunit(lines, expected):
     return out
 
 
+KGDBTS_RUN = re.compile(r"^kgdbts:RUN (.*)$")
+KGDBTS_ERROR = re.compile(r"^kgdbts: (ERROR|BP mismatch|SingleStep failed|failed)")
+
+
+def parse_kgdbts(lines):
+    """kgdbts's boot-time self test: each 'kgdbts:RUN <test>' is a test,
+    failed if an error line follows before the next one."""
+    s = Suite("kgdbts")
+    current, failed = None, False
+
+    def close():
+        if current is None:
+            return
+        if failed:
+            s.fail(current)
+        else:
+            s.passed += 1
+
+    for line in lines:
+        m = KGDBTS_RUN.match(line)
+        if m:
+            if m.group(1).startswith("singlestep ["):
+                continue
+            close()
+            current, failed = m.group(1), False
+        elif KGDBTS_ERROR.match(line):
+            failed = True
+    close()
+    if not s.passed + s.failed:
+        s.fail("no kgdbts output (kgdbts=V1 not on the command line?)")
+    return s
+
+
 def parse_tap(name, lines, rc):
     s = Suite(name)
     plan = None
@@ -122,7 +155,7 @@ def parse_tap(name, lines, rc):
 
 
 def parse_console(text, kunit_expected, suites_expected, compile_errors,
-                  timed_out):
+                  timed_out, boot_suites=()):
     """Return [Suite] for one boot, in manifest order, boot check first."""
     lines = [clean(line) for line in text.split("\n")]
     try:
@@ -134,6 +167,8 @@ def parse_console(text, kunit_expected, suites_expected, compile_errors,
     boot = Suite("boot")
     results = [boot]
     results += parse_kunit(lines[:init_at], kunit_expected)
+    if "kgdbts" in boot_suites:
+        results.append(parse_kgdbts(lines[:init_at]))
 
     # Split the user phase into per-suite output and kernel log blocks.
     blocks, klogs, rcs = {}, {}, {}
@@ -189,16 +224,15 @@ def parse_console(text, kunit_expected, suites_expected, compile_errors,
     problems = []
     if init_at == len(lines):
         problems.append("never reached init")
-    for line in lines[:init_at] + stray:
-        if SPLATS.search(line):
-            problems.append("kernel: " + line.strip())
-            break
+    splats = [line.strip() for line in lines[:init_at] + stray
+              if SPLATS.search(line)]
+    problems += ["kernel: " + line for line in dict.fromkeys(splats)][:10]
     if timed_out:
         problems.append("timed out")
     elif init_at < len(lines) and not done:
         problems.append("guest stopped before running every suite")
     if problems:
-        boot.failed = 1
+        boot.failed = len(problems)
         boot.failures = problems
     else:
         boot.passed = 1

@@ -240,4 +240,22 @@ static inline pid_t guest_spawn_traced(void (*fn)(void))
 	return pid;
 }
 
+static inline void guest_idle(void)
+{
+}
+
+/* Data watchpoint registers of this CPU, as ptrace reports them. */
+static inline int guest_nr_data_slots(void)
+{
+	pid_t pid = guest_spawn_traced(guest_idle);
+	int n;
+
+	if (pid < 0)
+		return -1;
+	n = guest_watch_slots(pid);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return n;
+}
+
 #endif /* HWBP_GUEST_H */

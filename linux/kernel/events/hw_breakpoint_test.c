@@ -24,6 +24,7 @@
 #define BP_TEST_MAX_CPUS	4
 #define BP_TEST_ADDR		0x100000UL	/* user space on every arch */
 #define BP_TEST_WEIGHT_STEP	0x1000UL
+#define BP_TEST_MAX_WEIGHT	64
 #define BP_ANY_CPU		(-1)
 #define BP_NO_TASK		(-1)
 
@@ -61,7 +62,12 @@ static unsigned long bp_test_addr(int weight)
 
 static int bp_test_weight(const struct perf_event_attr *attr)
 {
-	return (attr->bp_addr - BP_TEST_ADDR) / BP_TEST_WEIGHT_STEP;
+	unsigned long step = (attr->bp_addr - BP_TEST_ADDR) / BP_TEST_WEIGHT_STEP;
+
+	/* Breakpoints elsewhere (test_wide_hits' kernel variable): one. */
+	if (attr->bp_addr < BP_TEST_ADDR || step == 0 || step > BP_TEST_MAX_WEIGHT)
+		return 1;
+	return step;
 }
 
 static enum bp_type_idx bp_test_type(bool exec)
@@ -531,6 +537,55 @@ static void test_wide(struct kunit *test)
 	unregister_wide_hw_breakpoint(wide);
 }
 
+/* === Hits on every CPU === */
+
+static unsigned long bp_test_watched;
+static DEFINE_PER_CPU(unsigned int, bp_test_hits);
+
+static void bp_test_count_hit(struct perf_event *bp,
+			      struct perf_sample_data *data,
+			      struct pt_regs *regs)
+{
+	this_cpu_inc(bp_test_hits);
+}
+
+static void bp_test_write_watched(void *unused)
+{
+	WRITE_ONCE(bp_test_watched, bp_test_watched + 1);
+}
+
+/*
+ * A wide kernel watchpoint fires once on each CPU that writes the
+ * variable, and never after it is unregistered: the arch backend's
+ * install, #DB delivery and uninstall, on every CPU.
+ */
+static void test_wide_hits(struct kunit *test)
+{
+	struct perf_event *__percpu *wide;
+	struct perf_event_attr attr;
+	int cpu;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&bp_test_watched;
+	attr.bp_len = sizeof(bp_test_watched);
+	attr.bp_type = HW_BREAKPOINT_W;
+
+	for_each_online_cpu(cpu)
+		per_cpu(bp_test_hits, cpu) = 0;
+	wide = register_wide_hw_breakpoint(&attr, bp_test_count_hit, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)wide));
+
+	for_each_online_cpu(cpu)
+		smp_call_function_single(cpu, bp_test_write_watched, NULL, 1);
+	unregister_wide_hw_breakpoint(wide);
+	for_each_online_cpu(cpu)
+		smp_call_function_single(cpu, bp_test_write_watched, NULL, 1);
+
+	for_each_online_cpu(cpu)
+		KUNIT_EXPECT_EQ_MSG(test, per_cpu(bp_test_hits, cpu), 1,
+				    "hits on CPU %d", cpu);
+}
+
 /* === The kernel debugger's lock-free variants === */
 
 static void test_dbg_slots(struct kunit *test)
@@ -653,6 +708,7 @@ static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE(test_task_transitions),
 	KUNIT_CASE(test_weights),
 	KUNIT_CASE(test_wide),
+	KUNIT_CASE(test_wide_hits),
 	KUNIT_CASE(test_dbg_slots),
 	KUNIT_CASE(test_bad_requests),
 	KUNIT_CASE(test_model_random),

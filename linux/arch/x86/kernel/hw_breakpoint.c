@@ -1,0 +1,522 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * x86 backend of the hardware-breakpoint subsystem: programs DR0-DR3 and
+ * DR7 as breakpoint events are scheduled on a CPU, and turns debug
+ * exceptions (#DB) into perf events. See
+ * Documentation/dev-tools/hw-breakpoint.rst.
+ */
+
+#include <linux/export.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/kdebug.h>
+#include <linux/kprobes.h>
+#include <linux/log2.h>
+#include <linux/percpu.h>
+#include <linux/perf_event.h>
+#include <linux/processor.h>
+#include <linux/sched.h>
+
+#include <asm/cpu_entry_area.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/tlbflush.h>
+
+/* === DR7 and DR6 encodings === */
+
+/* One slot's 4-bit DR7 field: length in bits 3:2, access type in 1:0. */
+#define DR7_FIELD_MASK		0xfUL
+#define DR7_FIELD_LEN_MASK	0xcUL
+#define DR7_FIELD_RW_MASK	0x3UL
+/* Both enable bits (local, global) of one slot. */
+#define DR7_SLOT_ENABLE_MASK	((unsigned long)(DR_LOCAL_ENABLE | DR_GLOBAL_ENABLE))
+
+static_assert(DR_CONTROL_SIZE == 4 && DR_ENABLE_SIZE == 2);
+static_assert(DR_CONTROL_SHIFT + HBP_NUM * DR_CONTROL_SIZE <= 32);
+static_assert(HBP_NUM * DR_ENABLE_SIZE <= 8);
+static_assert(DR_TRAP_BITS == (1 << HBP_NUM) - 1);
+/* The length and type values fit their halves of the field ... */
+static_assert(((DR_LEN_1 | DR_LEN_2 | DR_LEN_4 | DR_LEN_8) & ~DR7_FIELD_LEN_MASK) == 0);
+static_assert(((DR_RW_EXECUTE | DR_RW_WRITE | DR_RW_READ) & ~DR7_FIELD_RW_MASK) == 0);
+/* ... and the tags that mark a valid encoding stay out of it. */
+static_assert(((X86_BREAKPOINT_LEN_TAG | X86_BREAKPOINT_TYPE_TAG) & DR7_FIELD_MASK) == 0);
+static_assert((X86_BREAKPOINT_LEN_TAG & X86_BREAKPOINT_TYPE_TAG) == 0);
+
+static unsigned int dr7_field_shift(int slot)
+{
+	return DR_CONTROL_SHIFT + slot * DR_CONTROL_SIZE;
+}
+
+/* The DR7 bits of @slot: its field and both of its enable bits. */
+static unsigned long dr7_slot_bits(int slot)
+{
+	return DR7_FIELD_MASK << dr7_field_shift(slot) |
+	       DR7_SLOT_ENABLE_MASK << (slot * DR_ENABLE_SIZE);
+}
+
+/**
+ * encode_dr7 - the DR7 bits that enable one slot
+ * @drnum: the slot, 0 to 3
+ * @len: X86_BREAKPOINT_LEN_*
+ * @type: X86_BREAKPOINT_EXECUTE, _WRITE or _RW
+ *
+ * Return: the slot's field, its global enable bit and the global
+ * exact-breakpoint bit (GE), to be ORed into DR7.
+ */
+unsigned long encode_dr7(int drnum, unsigned int len, unsigned int type)
+{
+	unsigned long field = (len | type) & DR7_FIELD_MASK;
+
+	return field << dr7_field_shift(drnum) |
+	       (unsigned long)DR_GLOBAL_ENABLE << (drnum * DR_ENABLE_SIZE) |
+	       DR_GLOBAL_SLOWDOWN;
+}
+
+/**
+ * decode_dr7 - one slot's settings in a DR7 value
+ * @dr7: the DR7 value
+ * @bpnum: the slot, 0 to 3
+ * @len: set to its X86_BREAKPOINT_LEN_* encoding
+ * @type: set to its X86_BREAKPOINT_* type encoding
+ *
+ * Return: the slot's two enable bits (local in bit 0, global in bit 1);
+ * zero when the slot is off.
+ */
+int decode_dr7(unsigned long dr7, int bpnum, unsigned int *len,
+	       unsigned int *type)
+{
+	unsigned long field = (dr7 >> dr7_field_shift(bpnum)) & DR7_FIELD_MASK;
+
+	*len = X86_BREAKPOINT_LEN_TAG | (field & DR7_FIELD_LEN_MASK);
+	*type = X86_BREAKPOINT_TYPE_TAG | (field & DR7_FIELD_RW_MASK);
+	return (dr7 >> (bpnum * DR_ENABLE_SIZE)) & DR7_SLOT_ENABLE_MASK;
+}
+
+/* The lengths DR7 can express, in bytes and as X86_BREAKPOINT_LEN_*. */
+static const struct {
+	u8	bytes;
+	u8	x86;
+} x86_bp_lens[] = {
+	{ HW_BREAKPOINT_LEN_1, X86_BREAKPOINT_LEN_1 },
+	{ HW_BREAKPOINT_LEN_2, X86_BREAKPOINT_LEN_2 },
+	{ HW_BREAKPOINT_LEN_4, X86_BREAKPOINT_LEN_4 },
+#ifdef CONFIG_X86_64
+	{ HW_BREAKPOINT_LEN_8, X86_BREAKPOINT_LEN_8 },
+#endif
+};
+
+/* Bytes covered by an X86_BREAKPOINT_LEN_* value, or 0 if invalid. */
+static unsigned int x86_len_bytes(unsigned int x86_len)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(x86_bp_lens); i++) {
+		if (x86_bp_lens[i].x86 == x86_len)
+			return x86_bp_lens[i].bytes;
+	}
+	return 0;
+}
+
+/* The access types DR7 can express, as perf's bp_type and as X86_*. */
+static const struct {
+	u8	generic;
+	u8	x86;
+} x86_bp_types[] = {
+	{ HW_BREAKPOINT_X,  X86_BREAKPOINT_EXECUTE },
+	{ HW_BREAKPOINT_W,  X86_BREAKPOINT_WRITE },
+	{ HW_BREAKPOINT_RW, X86_BREAKPOINT_RW },
+};
+
+/**
+ * arch_bp_generic_fields - DR7 encodings to perf's bp_len and bp_type
+ * @x86_len: X86_BREAKPOINT_LEN_*
+ * @x86_type: X86_BREAKPOINT_EXECUTE, _WRITE or _RW
+ * @gen_len: set to the length in bytes (sizeof(long) for execute)
+ * @gen_type: set to HW_BREAKPOINT_X, _W or _RW
+ *
+ * Return: 0, or -EINVAL for a combination DR7 cannot hold (an execute
+ * breakpoint with a length other than 1, or a reserved type).
+ */
+int arch_bp_generic_fields(int x86_len, int x86_type, int *gen_len,
+			   int *gen_type)
+{
+	unsigned int bytes = x86_len_bytes(x86_len);
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(x86_bp_types); i++) {
+		if (x86_bp_types[i].x86 == x86_type)
+			break;
+	}
+	if (i == ARRAY_SIZE(x86_bp_types) || !bytes)
+		return -EINVAL;
+
+	if (x86_bp_types[i].generic == HW_BREAKPOINT_X) {
+		/* One execute encoding, which perf calls sizeof(long). */
+		if (x86_len != X86_BREAKPOINT_LEN_X)
+			return -EINVAL;
+		bytes = sizeof(long);
+	}
+	*gen_type = x86_bp_types[i].generic;
+	*gen_len = bytes;
+	return 0;
+}
+
+/* === Per-CPU register state === */
+
+/*
+ * DR7 as this CPU should hold it. Read by the entry code and KVM
+ * (hw_breakpoint_active()), so it is always written before DR7 gains
+ * bits and after DR7 loses them: an NMI that finds DR7 enabled also
+ * finds cpu_dr7 non-zero.
+ */
+DEFINE_PER_CPU(unsigned long, cpu_dr7);
+EXPORT_PER_CPU_SYMBOL(cpu_dr7);
+
+/*
+ * The breakpoint in each of this CPU's slots and the address it put in
+ * DRn, for the #DB handler and hw_breakpoint_restore(). Only touched on
+ * the CPU itself, with interrupts disabled.
+ */
+struct x86_bp_slots {
+	struct perf_event	*owner[HBP_NUM];
+	unsigned long		addr[HBP_NUM];
+};
+
+static DEFINE_PER_CPU(struct x86_bp_slots, x86_bp_slots);
+
+/**
+ * arch_install_hw_breakpoint - put a breakpoint in a free slot of this CPU
+ * @bp: the breakpoint, parsed by hw_breakpoint_arch_parse()
+ *
+ * Context: interrupts disabled (perf's scheduling, or kgdb).
+ * Return: 0, or -EBUSY if every slot is taken, which the slot allocator
+ * rules out.
+ */
+int arch_install_hw_breakpoint(struct perf_event *bp)
+{
+	struct x86_bp_slots *slots = this_cpu_ptr(&x86_bp_slots);
+	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
+	unsigned long dr7;
+	int slot;
+
+	lockdep_assert_irqs_disabled();
+
+	for (slot = 0; slot < HBP_NUM; slot++) {
+		if (!slots->owner[slot])
+			break;
+	}
+	if (WARN_ONCE(slot == HBP_NUM, "x86 hw_breakpoint: no free slot"))
+		return -EBUSY;
+
+	slots->owner[slot] = bp;
+	slots->addr[slot] = info->address;
+	set_debugreg(info->address, slot);
+
+	dr7 = this_cpu_read(cpu_dr7) | encode_dr7(slot, info->len, info->type);
+	this_cpu_write(cpu_dr7, dr7);
+	/* cpu_dr7 first: see its comment. */
+	barrier();
+	set_debugreg(dr7, 7);
+
+	if (info->mask)
+		amd_set_dr_addr_mask(info->mask, slot);
+	return 0;
+}
+
+/**
+ * arch_uninstall_hw_breakpoint - free the slot a breakpoint holds on this CPU
+ * @bp: the breakpoint
+ *
+ * Context: interrupts disabled.
+ */
+void arch_uninstall_hw_breakpoint(struct perf_event *bp)
+{
+	struct x86_bp_slots *slots = this_cpu_ptr(&x86_bp_slots);
+	unsigned long dr7;
+	int slot;
+
+	lockdep_assert_irqs_disabled();
+
+	for (slot = 0; slot < HBP_NUM; slot++) {
+		if (slots->owner[slot] == bp)
+			break;
+	}
+	if (WARN_ONCE(slot == HBP_NUM, "x86 hw_breakpoint: not installed"))
+		return;
+
+	dr7 = this_cpu_read(cpu_dr7) & ~dr7_slot_bits(slot);
+	set_debugreg(dr7, 7);
+	/* DR7 first: see the comment of cpu_dr7. */
+	barrier();
+	this_cpu_write(cpu_dr7, dr7);
+
+	if (counter_arch_bp(bp)->mask)
+		amd_set_dr_addr_mask(0, slot);
+	slots->owner[slot] = NULL;
+}
+
+/**
+ * hw_breakpoint_restore - reload this CPU's debug registers
+ *
+ * After something else used them (KVM guests, text poking, kgdb), put
+ * back DR0-DR3 and DR7 as the installed breakpoints need, and clear DR6.
+ *
+ * Context: interrupts disabled.
+ */
+void hw_breakpoint_restore(void)
+{
+	struct x86_bp_slots *slots = this_cpu_ptr(&x86_bp_slots);
+	int slot;
+
+	for (slot = 0; slot < HBP_NUM; slot++)
+		set_debugreg(slots->addr[slot], slot);
+	set_debugreg(DR6_RESERVED, 6);
+	set_debugreg(this_cpu_read(cpu_dr7), 7);
+}
+EXPORT_SYMBOL_GPL(hw_breakpoint_restore);
+
+/* === Validation === */
+
+/*
+ * Bytes a breakpoint watches: its DR7 length, or the AMD mask's range.
+ * Parsing made the address a multiple of it, so addr + bytes cannot wrap.
+ */
+static unsigned long x86_bp_bytes(const struct arch_hw_breakpoint *hw)
+{
+	return hw->mask ? hw->mask + 1 : max(x86_len_bytes(hw->len), 1U);
+}
+
+/**
+ * arch_check_bp_in_kernelspace - whether a breakpoint touches kernel memory
+ * @hw: the parsed breakpoint
+ *
+ * Return: true if any byte it watches is at or above TASK_SIZE_MAX.
+ */
+int arch_check_bp_in_kernelspace(struct arch_hw_breakpoint *hw)
+{
+	unsigned long last = hw->address + x86_bp_bytes(hw) - 1;
+
+	return hw->address >= TASK_SIZE_MAX || last >= TASK_SIZE_MAX;
+}
+
+static bool ranges_overlap(unsigned long first, unsigned long last,
+			   const void *start, size_t size)
+{
+	unsigned long base = (unsigned long)start;
+
+	return first < base + size && last >= base;
+}
+
+/*
+ * Memory the CPU or the entry code touches before the #DB handler has
+ * turned the breakpoints off: a breakpoint there would raise #DB inside
+ * the #DB entry and recurse. That is the CPU entry area (IST stacks,
+ * entry trampolines), the GDT and TSS, the per-CPU offsets used to find
+ * GSBASE, the TLB state checked on entry, and cpu_dr7, which
+ * local_db_save() reads in a guest before clearing DR7.
+ */
+static bool x86_bp_in_entry_path(unsigned long first, unsigned long last)
+{
+	int cpu;
+
+	if (ranges_overlap(first, last, (void *)CPU_ENTRY_AREA_BASE,
+			   CPU_ENTRY_AREA_MAP_SIZE))
+		return true;
+#ifdef CONFIG_SMP
+	if (ranges_overlap(first, last, __per_cpu_offset,
+			   sizeof(__per_cpu_offset[0]) * nr_cpu_ids))
+		return true;
+#else
+	if (ranges_overlap(first, last, &pcpu_unit_offsets,
+			   sizeof(pcpu_unit_offsets)))
+		return true;
+#endif
+	for_each_possible_cpu(cpu) {
+		if (ranges_overlap(first, last, get_cpu_gdt_rw(cpu), GDT_SIZE) ||
+		    ranges_overlap(first, last, &per_cpu(cpu_tss_rw, cpu),
+				   sizeof(struct tss_struct)) ||
+		    ranges_overlap(first, last, &per_cpu(cpu_tlbstate, cpu),
+				   sizeof(struct tlb_state)) ||
+		    ranges_overlap(first, last, &per_cpu(cpu_dr7, cpu),
+				   sizeof(unsigned long)))
+			return true;
+	}
+	return false;
+}
+
+/* perf's bp_len to DR7's length, or the AMD mask of a wider range. */
+static int x86_bp_parse_len(const struct perf_event_attr *attr,
+			    struct arch_hw_breakpoint *hw)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(x86_bp_lens); i++) {
+		if (x86_bp_lens[i].bytes == attr->bp_len) {
+			hw->len = x86_bp_lens[i].x86;
+			return 0;
+		}
+	}
+	/* Wider ranges: a power of two, only with AMD's address masks. */
+	if (!is_power_of_2(attr->bp_len))
+		return -EINVAL;
+	if (!boot_cpu_has(X86_FEATURE_BPEXT))
+		return -EOPNOTSUPP;
+	hw->len = X86_BREAKPOINT_LEN_1;
+	hw->mask = attr->bp_len - 1;
+	return 0;
+}
+
+/**
+ * hw_breakpoint_arch_parse - check a breakpoint against what DR7 can do
+ * @bp: the breakpoint event
+ * @attr: the requested attributes (bp_type is already known valid)
+ * @hw: filled in on success
+ *
+ * Return: 0; -EINVAL for a read-only watchpoint (x86 has none), an execute
+ * breakpoint whose bp_len is not sizeof(long) or whose address kprobes
+ * refuse, a length DR7 cannot express, a misaligned address, a range that
+ * wraps or that the debug exception entry touches; -EOPNOTSUPP for a range
+ * wider than 8 bytes on a CPU without address masks.
+ */
+int hw_breakpoint_arch_parse(struct perf_event *bp,
+			     const struct perf_event_attr *attr,
+			     struct arch_hw_breakpoint *hw)
+{
+	unsigned long last = attr->bp_addr + attr->bp_len - 1;
+	int i, ret;
+
+	if (!attr->bp_len || last < attr->bp_addr)
+		return -EINVAL;
+	if (x86_bp_in_entry_path(attr->bp_addr, last))
+		return -EINVAL;
+
+	*hw = (struct arch_hw_breakpoint){ .address = attr->bp_addr };
+	for (i = 0; i < ARRAY_SIZE(x86_bp_types); i++) {
+		if (x86_bp_types[i].generic == attr->bp_type)
+			hw->type = x86_bp_types[i].x86;
+	}
+	/* No match: a read-only watchpoint, which x86 does not have. */
+	if (!hw->type)
+		return -EINVAL;
+
+	if (hw->type == X86_BREAKPOINT_EXECUTE) {
+		/* Kernel code only where a kprobe could go too. */
+		if (attr->bp_addr >= TASK_SIZE_MAX &&
+		    within_kprobe_blacklist(attr->bp_addr))
+			return -EINVAL;
+		/* DR7 has no execute length; perf asks for sizeof(long). */
+		if (attr->bp_len != sizeof(long))
+			return -EINVAL;
+		hw->len = X86_BREAKPOINT_LEN_X;
+		return 0;
+	}
+
+	ret = x86_bp_parse_len(attr, hw);
+	if (ret)
+		return ret;
+	/* A watchpoint covers an aligned range of its own length. */
+	if (attr->bp_addr & (attr->bp_len - 1))
+		return -EINVAL;
+	return 0;
+}
+
+/**
+ * flush_ptrace_hw_breakpoint - drop the breakpoints ptrace set in a task
+ * @tsk: the task (exec, or exit of its last user)
+ */
+void flush_ptrace_hw_breakpoint(struct task_struct *tsk)
+{
+	struct thread_struct *thread = &tsk->thread;
+	int i;
+
+	for (i = 0; i < HBP_NUM; i++) {
+		unregister_hw_breakpoint(thread->ptrace_bps[i]);
+		thread->ptrace_bps[i] = NULL;
+	}
+	thread->virtual_dr6 = 0;
+	thread->ptrace_dr7 = 0;
+}
+
+/* === The debug exception === */
+
+/*
+ * Deliver the breakpoint hits DR6 reports. A hit on an event perf has
+ * scheduled on this CPU goes to perf (and its DR6 bit is consumed). A hit
+ * on an event installed outside perf's scheduling, as kgdb installs its
+ * own with arch_install_hw_breakpoint(), would be dropped by perf, whose
+ * event is not active: its DR6 bit is left for the owner further down
+ * the die chain. Single-step and the other DR6 causes are never ours.
+ *
+ * Return: NOTIFY_STOP when nothing is left for anyone else: no DR6 cause
+ * but our hits, no ptrace hit that needs a SIGTRAP (virtual_dr6), and no
+ * hit passed on to an owner outside perf.
+ */
+static int x86_bp_handle_debug(struct die_args *args)
+{
+	unsigned long *dr6_p = (unsigned long *)ERR_PTR(args->err);
+	unsigned long dr6 = *dr6_p;
+	bool passed_on = false;
+	struct perf_event *bp;
+	int slot;
+
+	if (!(dr6 & DR_TRAP_BITS))
+		return NOTIFY_DONE;
+
+	for (slot = 0; slot < HBP_NUM; slot++) {
+		bool exec;
+
+		if (!(dr6 & (DR_TRAP0 << slot)))
+			continue;
+		bp = this_cpu_read(x86_bp_slots.owner[slot]);
+		if (!bp)
+			continue;
+
+		exec = bp->hw.info.type == X86_BREAKPOINT_EXECUTE;
+		/*
+		 * An instruction breakpoint is a fault, reported before the
+		 * instruction runs. With a single-step trap in the same #DB,
+		 * the step wins; the breakpoint fires again on return.
+		 */
+		if (exec && (dr6 & DR_STEP))
+			continue;
+		/* Resume past the faulting instruction without re-firing. */
+		if (exec)
+			args->regs->flags |= X86_EFLAGS_RF;
+
+		if (READ_ONCE(bp->state) != PERF_EVENT_STATE_ACTIVE) {
+			passed_on = true;
+			continue;
+		}
+		*dr6_p &= ~(DR_TRAP0 << slot);
+		perf_bp_event(bp, args->regs);
+	}
+
+	if (passed_on || (current->thread.virtual_dr6 & DR_TRAP_BITS) ||
+	    (dr6 & ~DR_TRAP_BITS))
+		return NOTIFY_DONE;
+	return NOTIFY_STOP;
+}
+
+/**
+ * hw_breakpoint_exceptions_notify - the breakpoint layer's die notifier
+ * @unused: the notifier block
+ * @val: the die event
+ * @data: its struct die_args; for DIE_DEBUG, args->err points to DR6
+ *
+ * Return: NOTIFY_STOP when a debug exception was entirely ours,
+ * NOTIFY_DONE otherwise.
+ */
+int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
+				    unsigned long val, void *data)
+{
+	return val == DIE_DEBUG ? x86_bp_handle_debug(data) : NOTIFY_DONE;
+}
+
+/**
+ * hw_breakpoint_pmu_read - perf's read callback
+ * @bp: the breakpoint event
+ *
+ * Hits are added to the event's count as they happen; nothing to fetch.
+ */
+void hw_breakpoint_pmu_read(struct perf_event *bp)
+{
+}
