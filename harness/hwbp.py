@@ -25,7 +25,7 @@ import series  # noqa: E402
 import tree  # noqa: E402
 from common import ARCHES, BUILD, base_version, log, outdir  # noqa: E402
 
-BOOT_TIMEOUT = {"x86_64": 900, "arm64": 900}
+BOOT_TIMEOUT = {"x86_64": 420, "arm64": 420}
 
 
 def prepare(kernel, arch):
