@@ -3,6 +3,7 @@
 import gzip
 import os
 import shlex
+import shutil
 import stat
 import subprocess
 
@@ -46,7 +47,11 @@ def manifest(arch, kernel):
 
 
 def compile_program(kernel, arch, source, out):
-    """Build one static guest program against the tree's own UAPI headers."""
+    """Build one static guest program against the tree's own UAPI headers
+    (a .sh source is a busybox shell script, taken as it is)."""
+    if source.endswith(".sh"):
+        shutil.copyfile(os.path.join(TOP, source), out)
+        return None
     uapi = os.path.join(objdir(kernel, arch), "usr", "include")
     if source.startswith("tree:"):
         src = os.path.join(tree(kernel), source[len("tree:"):])
