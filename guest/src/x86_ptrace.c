@@ -110,65 +110,63 @@ static unsigned long enable_bits(int slot, int how)
 	       (how & 2 ? GUEST_DR7_GLOBAL_ENABLE(slot) : 0);
 }
 
+/*
+ * One case: the child makes @acc of @len bytes at area[@offset] while slot
+ * @slot watches @len bytes at area[16] for @rw; it must stop there (with
+ * the slot's DR6 bit) exactly when @want_stop.
+ */
+static void watch_case(int slot, int how, unsigned int len, unsigned long rw,
+		       enum access acc, unsigned int offset, int want_stop,
+		       const char *what)
+{
+	unsigned long dr7 = enable_bits(slot, how) |
+			    rw << GUEST_DR7_RW_SHIFT(slot) |
+			    guest_dr7_len(len) << GUEST_DR7_LEN_SHIFT(slot);
+	int hit, err;
+	long dr6;
+
+	child_access = acc;
+	child_len = len;
+	child_offset = offset;
+	hit = run_case(slot, (unsigned long)area + 16, dr7, &err, &dr6);
+	tap_ok(want_stop ? hit == 1 && (dr6 & GUEST_DR6_HIT(slot)) : hit == 0,
+	       "%s, len %u, slot %d, %s: %s (%d, dr6 %#lx, errno %d)", what, len,
+	       slot, enable_names[how], want_stop ? "stops" : "runs on", hit,
+	       dr6, err);
+}
+
 /* Every slot and enable bit: hits on the range, misses beside it. */
 static void test_watchpoints(void)
 {
 	static const unsigned int lens[] = { 1, 2, 4, 8 };
 	int slot, how, l, hit, err;
+	unsigned int len;
 	long dr6;
 
 	for (slot = 0; slot < 4; slot++) {
 		for (how = 1; how <= 3; how++) {
 			/* Execute: DR7 length 1 (encoding 00). */
-			unsigned long dr7 = enable_bits(slot, how) |
-				GUEST_DR7_RW_EXEC << GUEST_DR7_RW_SHIFT(slot);
-
 			child_access = ACC_EXEC;
-			hit = run_case(slot, (unsigned long)target_fn, dr7, &err, &dr6);
+			hit = run_case(slot, (unsigned long)target_fn,
+				       enable_bits(slot, how) |
+				       GUEST_DR7_RW_EXEC << GUEST_DR7_RW_SHIFT(slot),
+				       &err, &dr6);
 			tap_ok(hit == 1 && (dr6 & GUEST_DR6_HIT(slot)),
 			       "exec slot %d %s: stops (%d, dr6 %#lx, errno %d)",
 			       slot, enable_names[how], hit, dr6, err);
 
 			for (l = 0; l < 4; l++) {
-				unsigned int len = lens[l];
-				unsigned long base = (unsigned long)area + 16;
-				unsigned long wdr7 = enable_bits(slot, how) |
-					guest_dr7_len(len) << GUEST_DR7_LEN_SHIFT(slot);
-
-				child_len = len;
-				child_offset = 16;
-				child_access = ACC_WRITE;
-				hit = run_case(slot, base, wdr7 |
-					       GUEST_DR7_RW_WRITE << GUEST_DR7_RW_SHIFT(slot),
-					       &err, &dr6);
-				tap_ok(hit == 1 && (dr6 & GUEST_DR6_HIT(slot)),
-				       "write len %u slot %d %s: stops (%d, dr6 %#lx, errno %d)",
-				       len, slot, enable_names[how], hit, dr6, err);
-
+				len = lens[l];
+				watch_case(slot, how, len, GUEST_DR7_RW_WRITE,
+					   ACC_WRITE, 16, 1, "write, write watch");
 				/* A read does not trip a write watchpoint. */
-				child_access = ACC_READ;
-				hit = run_case(slot, base, wdr7 |
-					       GUEST_DR7_RW_WRITE << GUEST_DR7_RW_SHIFT(slot),
-					       &err, &dr6);
-				tap_ok(hit == 0, "read under write-only len %u slot %d %s: runs on (%d)",
-				       len, slot, enable_names[how], hit);
-
-				hit = run_case(slot, base, wdr7 |
-					       GUEST_DR7_RW_RW << GUEST_DR7_RW_SHIFT(slot),
-					       &err, &dr6);
-				tap_ok(hit == 1 && (dr6 & GUEST_DR6_HIT(slot)),
-				       "read under rw len %u slot %d %s: stops (%d, dr6 %#lx)",
-				       len, slot, enable_names[how], hit, dr6);
-
+				watch_case(slot, how, len, GUEST_DR7_RW_WRITE,
+					   ACC_READ, 16, 0, "read, write watch");
+				watch_case(slot, how, len, GUEST_DR7_RW_RW,
+					   ACC_READ, 16, 1, "read, rw watch");
 				/* The bytes right after the range are not watched. */
-				child_access = ACC_WRITE;
-				child_offset = 16 + len;
-				child_len = len;
-				hit = run_case(slot, base, wdr7 |
-					       GUEST_DR7_RW_RW << GUEST_DR7_RW_SHIFT(slot),
-					       &err, &dr6);
-				tap_ok(hit == 0, "write beside len %u slot %d %s: runs on (%d)",
-				       len, slot, enable_names[how], hit);
+				watch_case(slot, how, len, GUEST_DR7_RW_RW,
+					   ACC_WRITE, 16 + len, 0, "write beside, rw watch");
 			}
 		}
 	}
