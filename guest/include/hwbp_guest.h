@@ -258,4 +258,47 @@ static inline int guest_nr_data_slots(void)
 	return n;
 }
 
+#ifdef HWBP_GUEST_TAP_H
+/*
+ * No slot is leaked: this thread, and every online CPU, can take as many
+ * pinned watchpoints as there are registers.
+ */
+static inline void guest_check_all_free(void)
+{
+	static volatile uint64_t spots[8] __attribute__((aligned(8)));
+	struct perf_event_attr attr = {
+		.sample_period = 1, .exclude_kernel = 1, .exclude_hv = 1,
+		.pinned = 1,
+	};
+	int slots = guest_nr_data_slots(), fds[64], n, cpu, ok = 1;
+	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	for (n = 0; n < slots; n++) {
+		fds[n] = perf_bp_open((void *)&spots[n % 8], HW_BREAKPOINT_W, 8,
+				      0, -1, &attr);
+		if (fds[n] < 0)
+			break;
+	}
+	tap_ok(n == slots, "no slot leaked: this thread takes all %d watchpoints (got %d)",
+	       slots, n);
+	while (n--)
+		close(fds[n]);
+
+	for (cpu = 0; cpu < ncpus; cpu++) {
+		for (n = 0; n < slots; n++) {
+			fds[n] = perf_bp_open((void *)&spots[n % 8],
+					      HW_BREAKPOINT_W, 8, -1, cpu, &attr);
+			if (fds[n] < 0)
+				break;
+		}
+		if (n != slots)
+			ok = 0;
+		while (n--)
+			close(fds[n]);
+	}
+	tap_ok(ok, "no slot leaked: each of %d CPUs takes all %d watchpoints",
+	       ncpus, slots);
+}
+#endif
+
 #endif /* HWBP_GUEST_H */
