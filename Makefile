@@ -2,6 +2,7 @@
 #
 #   make setup                      install what is missing (Debian packages)
 #   make check [ARCH=..] [KERNEL=..] every suite, both arches, summary line
+#                                   (VARIANTS=0 skips the KCSAN kernel)
 #   make run                        x86_64 demo: watchpoints firing
 #   make shell [ARCH=..]            interactive guest
 #   make build [ARCH=..]            kernels only
@@ -27,7 +28,7 @@ $(DEPS): harness/deps.sh
 	@mkdir -p build && touch $@
 
 check: $(DEPS)
-	@$(HWBP) check --arch $(ARCH) --kernel $(KERNEL)
+	@$(HWBP) check --arch $(ARCH) --kernel $(KERNEL) $(if $(filter 0,$(VARIANTS)),--no-variants)
 
 run: $(DEPS)
 	@$(HWBP) run --kernel $(KERNEL)

@@ -110,16 +110,25 @@ def base_version():
     return "{VERSION}.{PATCHLEVEL}.{SUBLEVEL}".format(**fields)
 
 
+def base_kernel(kernel):
+    """"ours" or "stock", without a variant such as "+kcsan"."""
+    return kernel.split("+", 1)[0]
+
+
+def variants(kernel):
+    return kernel.split("+")[1:]
+
+
 def tree(kernel):
-    return OURS_TREE if kernel == "ours" else BASE_TREE
+    return OURS_TREE if base_kernel(kernel) == "ours" else BASE_TREE
 
 
 def objdir(kernel, arch):
-    return os.path.join(BUILD, "obj", f"{kernel}-{arch}")
+    return os.path.join(BUILD, "obj", f"{kernel.replace('+', '-')}-{arch}")
 
 
 def outdir(kernel, arch):
     """Per-kernel, per-arch products: initramfs, logs."""
-    d = os.path.join(BUILD, "out", f"{kernel}-{arch}")
+    d = os.path.join(BUILD, "out", f"{kernel.replace('+', '-')}-{arch}")
     os.makedirs(d, exist_ok=True)
     return d

@@ -7,7 +7,8 @@ import shutil
 import stat
 import subprocess
 
-from common import ARCH, GUEST, TOP, die, objdir, outdir, tree
+from common import (ARCH, GUEST, TOP, base_kernel, die, objdir, outdir, tree,
+                    variants)
 
 MANIFEST = os.path.join(GUEST, "suites.txt")
 DEMO = os.path.join(GUEST, "src", "hwbp_demo.c")
@@ -21,6 +22,7 @@ def manifest(arch, kernel):
     """Suites for arch: (kunit names, [(name, timeout, source)], expects,
     {boot suite: kernel parameter})."""
     kunit, suites, expects, boot = [], [], [], {}
+    only = None
     with open(MANIFEST) as f:
         for lineno, line in enumerate(f, 1):
             words = line.split("#", 1)[0].split()
@@ -29,11 +31,15 @@ def manifest(arch, kernel):
             kind = words[0]
             if kind == "kunit" and len(words) in (3, 4):
                 kernels = words[3] if len(words) == 4 else "all"
-                if arch in _arches(words[2]) and kernels in ("all", kernel):
+                if arch in _arches(words[2]) and kernels in ("all",
+                                                            base_kernel(kernel)):
                     kunit.append(words[1])
             elif kind == "suite" and len(words) == 5:
                 if arch in _arches(words[2]):
                     suites.append((words[1], int(words[3]), words[4]))
+            elif kind == "variant" and len(words) >= 4:
+                if words[1] in variants(kernel) and arch in _arches(words[2]):
+                    only = set(words[3:])
             elif kind == "boot" and len(words) == 4:
                 if arch in _arches(words[2]):
                     boot[words[1]] = words[3]
@@ -43,7 +49,25 @@ def manifest(arch, kernel):
                                     line.split(None, 5)[5].strip()))
             else:
                 die(f"{MANIFEST}:{lineno}: cannot parse: {line.strip()}")
+    if only is not None:
+        kunit = [k for k in kunit if "kunit:" + k in only]
+        suites = [x for x in suites if x[0] in only]
+        boot = {k: v for k, v in boot.items() if k in only}
     return kunit, suites, expects, boot
+
+
+def variant_arches(kernel):
+    """The arches a variant of kernel runs on (all arches for none)."""
+    if not variants(kernel):
+        return set(ARCH)
+    arches = set()
+    with open(MANIFEST) as f:
+        for line in f:
+            words = line.split("#", 1)[0].split()
+            if len(words) >= 4 and words[0] == "variant" and \
+                    words[1] in variants(kernel):
+                arches |= _arches(words[2])
+    return arches
 
 
 def compile_program(kernel, arch, source, out):

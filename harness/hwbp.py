@@ -23,14 +23,19 @@ import qemu  # noqa: E402
 import results  # noqa: E402
 import series  # noqa: E402
 import tree  # noqa: E402
-from common import ARCHES, BUILD, base_version, log, outdir  # noqa: E402
+from common import (ARCHES, BUILD, base_kernel, base_version, log,  # noqa: E402
+                    outdir)
 
 BOOT_TIMEOUT = {"x86_64": 420, "arm64": 420}
+
+# Extra builds of our kernel that make check also runs (configs/<v>.config;
+# which suites, on which arches: the "variant" lines of guest/suites.txt).
+VARIANTS = ("kcsan",)
 
 
 def prepare(kernel, arch):
     """Tree, kernel and initramfs for one guest: (image, initrd, errors)."""
-    if kernel == "ours":
+    if base_kernel(kernel) == "ours":
         tree.sync_ours()
     else:
         tree.unpack_base()
@@ -55,21 +60,22 @@ def check_one(kernel, arch):
                                 append=tuple(boot.values()))
     res = results.parse_console(text, kunit, suites, errors, timed_out,
                                 boot_suites=boot)
-    results.apply_expectations(res, kernel, expects)
+    results.apply_expectations(res, base_kernel(kernel), expects)
     log(f"{kernel}/{arch}: build {built:.0f}s, console log {logfile}")
     return res
 
 
 def report(rows):
     width = max([len(s.name) for _, _, s in rows] + [5])
+    kwidth = max([len(k) for _, k, _ in rows] + [6])
     print()
-    print(f"{'arch':8} {'kernel':6} {'suite':{width}} {'pass':>5} "
+    print(f"{'arch':8} {'kernel':{kwidth}} {'suite':{width}} {'pass':>5} "
           f"{'fail':>5} {'skip':>5}  notes")
     for arch, kernel, s in rows:
         notes = "; ".join(s.failures + s.notes)
         if len(notes) > 160:
             notes = notes[:157] + "..."
-        print(f"{arch:8} {kernel:6} {s.name:{width}} {s.passed:5} "
+        print(f"{arch:8} {kernel:{kwidth}} {s.name:{width}} {s.passed:5} "
               f"{s.failed:5} {s.skipped:5}  {notes}")
     passed = sum(s.passed for _, _, s in rows)
     failed = sum(s.failed for _, _, s in rows)
@@ -94,6 +100,13 @@ def cmd_check(args):
     for arch in arches:
         for s in check_one(args.kernel, arch):
             rows.append((arch, args.kernel, s))
+    if args.kernel == "ours" and not args.no_variants:
+        for variant in VARIANTS:
+            kernel = f"ours+{variant}"
+            for arch in arches:
+                if arch in guest.variant_arches(kernel):
+                    for s in check_one(kernel, arch):
+                        rows.append((arch, kernel, s))
     if args.kernel == "ours":
         for s in lint.run(arches):
             rows.append(("-", "ours", s))
@@ -153,7 +166,10 @@ def main():
         p = sub.add_parser(name)
         choices = ARCHES + ("all",) if default_arch == "all" else ARCHES
         p.add_argument("--arch", default=default_arch, choices=choices)
-        p.add_argument("--kernel", default="ours", choices=("ours", "stock"))
+        p.add_argument("--kernel", default="ours",
+                       choices=("ours", "stock") + tuple(f"ours+{v}" for v in VARIANTS))
+        p.add_argument("--no-variants", action="store_true",
+                       help="check: skip the variant kernels (KCSAN)")
     args = ap.parse_args()
     os.makedirs(BUILD, exist_ok=True)
     return {"check": cmd_check, "run": cmd_run, "shell": cmd_shell,

@@ -5,7 +5,8 @@ import os
 import re
 import shutil
 
-from common import ARCH, CONFIGS, die, jobs, log, objdir, run, tree
+from common import (ARCH, CONFIGS, base_kernel, die, jobs, log, objdir, run,
+                    tree, variants)
 
 CONFIG_LINE = re.compile(r"^(CONFIG_\w+)=(.*)$")
 UNSET_LINE = re.compile(r"^# (CONFIG_\w+) is not set$")
@@ -13,8 +14,9 @@ UNSET_LINE = re.compile(r"^# (CONFIG_\w+) is not set$")
 
 def fragments(kernel, arch):
     names = ["common.config", f"{arch}.config"]
-    if kernel == "ours":
+    if base_kernel(kernel) == "ours":
         names.append("ours.config")
+    names += [f"{v}.config" for v in variants(kernel)]
     return [os.path.join(CONFIGS, n) for n in names]
 
 

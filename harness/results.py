@@ -31,6 +31,23 @@ SPLATS = re.compile(
     r"rcu: INFO:")
 
 
+# KCSAN reports a data race as "BUG: KCSAN: data-race in <fn> / <fn>".
+# Ours (the allocator, its API, the arch backends) fail the suite that
+# caused them; races elsewhere in the kernel are only listed.
+KCSAN_REPORT = re.compile(r"BUG: KCSAN: (\S+) in (.*)$")
+OUR_FUNCTIONS = re.compile(r"hw_breakpoint|(^|[ /])(bp_|x86_bp_|dbg_re)|"
+                           r"bp_slot|_hw_breakpoint|ptrace_triggered")
+
+
+def splat(line):
+    """'fail' for a splat that fails its suite, 'note' for one only listed,
+    None for an ordinary line."""
+    m = KCSAN_REPORT.search(line)
+    if m:
+        return "fail" if OUR_FUNCTIONS.search(m.group(2)) else "note"
+    return "fail" if SPLATS.search(line) else None
+
+
 @dataclass
 class Suite:
     name: str
@@ -215,17 +232,25 @@ def parse_console(text, kunit_expected, suites_expected, compile_errors,
             s.notes.append("output cut off (guest died during the suite)")
         else:
             s = parse_tap(name, blocks[name], rcs[name])
+        noted = set()
         for line in blocks.get(name, []) + klogs.get(name, []):
-            if SPLATS.search(line):
+            kind = splat(line)
+            if kind == "fail":
                 s.fail("kernel: " + line.strip())
                 break
+            if kind == "note" and line.strip() not in noted:
+                noted.add(line.strip())
+                s.notes.append("not ours: " + line.strip())
         results.append(s)
 
     problems = []
     if init_at == len(lines):
         problems.append("never reached init")
     splats = [line.strip() for line in lines[:init_at] + stray
-              if SPLATS.search(line)]
+              if splat(line) == "fail"]
+    boot.notes += ["not ours: " + line.strip() for line in
+                   dict.fromkeys(lines[:init_at] + stray)
+                   if splat(line) == "note"]
     problems += ["kernel: " + line for line in dict.fromkeys(splats)][:10]
     if timed_out:
         problems.append("timed out")
