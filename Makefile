@@ -7,7 +7,8 @@
 #   make shell [ARCH=..]            interactive guest
 #   make build [ARCH=..]            kernels only
 #   make patches                    export the series to build/patches
-#   make lint [ARCH=..]             checkpatch, kernel-doc, W=1 and sparse
+#   make lint [ARCH=..] [FULL=1]    checkpatch, kernel-doc, W=1 and sparse
+#                                   (FULL=1: build x86_64 after each patch)
 #   make clean                      drop build/ (the ccache stays)
 
 ARCH   ?= all
@@ -43,7 +44,7 @@ patches: $(DEPS)
 	@$(HWBP) patches
 
 lint: $(DEPS)
-	@$(HWBP) lint --arch $(ARCH)
+	@$(HWBP) lint --arch $(ARCH) $(if $(filter 1,$(FULL)),--full)
 
 clean:
 	rm -rf build

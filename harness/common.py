@@ -15,6 +15,7 @@ GUEST = os.path.join(TOP, "guest")
 TARBALL = "/usr/src/linux-source-6.12.tar.xz"
 BASE_TREE = os.path.join(BUILD, "src", "base")
 OURS_TREE = os.path.join(BUILD, "src", "ours")
+BISECT_TREE = os.path.join(BUILD, "src", "bisect")
 
 ARCHES = ("x86_64", "arm64")
 KERNELS = ("ours", "stock")
@@ -120,6 +121,8 @@ def variants(kernel):
 
 
 def tree(kernel):
+    if base_kernel(kernel) == "bisect":
+        return BISECT_TREE
     return OURS_TREE if base_kernel(kernel) == "ours" else BASE_TREE
 
 

@@ -118,7 +118,7 @@ def cmd_lint(args):
     arches = ARCHES if args.arch == "all" else (args.arch,)
     for arch in arches:
         prepare("ours", arch)
-    rows = [("-", "ours", s) for s in lint.run(arches)]
+    rows = [("-", "ours", s) for s in lint.run(arches, full=args.full)]
     return 1 if report(rows) else 0
 
 
@@ -168,6 +168,8 @@ def main():
         p.add_argument("--arch", default=default_arch, choices=choices)
         p.add_argument("--kernel", default="ours",
                        choices=("ours", "stock") + tuple(f"ours+{v}" for v in VARIANTS))
+        p.add_argument("--full", action="store_true",
+                       help="lint: also build x86_64 after each patch")
         p.add_argument("--no-variants", action="store_true",
                        help="check: skip the variant kernels (KCSAN)")
     args = ap.parse_args()

@@ -109,7 +109,7 @@ def w1_sparse(arch):
     return s
 
 
-def run(arches):
+def run(arches, full=False):
     log("lint: exporting the series")
     am = Suite("lint:series-applies")
     try:
@@ -126,4 +126,6 @@ def run(arches):
     for arch in arches:
         log(f"lint: W=1 and sparse on our objects ({arch})")
         results.append(w1_sparse(arch))
+    if full:
+        results.append(series.bisect_check("x86_64"))
     return results

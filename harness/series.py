@@ -206,3 +206,52 @@ def exported_patches():
     return sorted(os.path.join(OUT, p) for p in os.listdir(OUT)
                   if p.endswith(".patch"))
 
+
+
+def bisect_check(arch="x86_64"):
+    """Build the kernel after each patch of the series (make lint FULL=1).
+
+    build/src/bisect starts as a hard-linked copy of the base tree; before
+    each build the files the series touches are set to their content at
+    that commit (rewritten only when it changes, so each build after the
+    first is incremental). Returns a results.Suite, one test per patch.
+    """
+    import kbuild
+    from common import BISECT_TREE
+    from results import Suite
+
+    suite = Suite(f"lint:bisect:{arch}")
+    export()
+    if not os.path.exists(os.path.join(BISECT_TREE, "Makefile")):
+        shutil.rmtree(BISECT_TREE, ignore_errors=True)
+        subprocess.run(["cp", "-al", BASE_TREE, BISECT_TREE], check=True)
+    paths = git("ls-tree", "-r", "--name-only", "HEAD").split()
+    commits = git("rev-list", "--reverse", "base..HEAD").split()
+    for n, commit in enumerate(commits, 1):
+        present = set(git("ls-tree", "-r", "--name-only", commit).split())
+        for rel in paths:
+            dst = os.path.join(BISECT_TREE, rel)
+            if rel in present:
+                data = subprocess.run(["git", "show", f"{commit}:{rel}"],
+                                      cwd=REPO, capture_output=True,
+                                      check=True).stdout
+            else:
+                src = os.path.join(BASE_TREE, rel)
+                data = open(src, "rb").read() if os.path.exists(src) else None
+            old = open(dst, "rb").read() if os.path.exists(dst) else None
+            if data == old:
+                continue
+            if os.path.lexists(dst):
+                os.unlink(dst)
+            if data is not None:
+                os.makedirs(os.path.dirname(dst), exist_ok=True)
+                with open(dst, "wb") as f:
+                    f.write(data)
+        subject = git("log", "-1", "--format=%s", commit).strip()
+        log(f"bisect {arch}: building after patch {n}/{len(commits)}: {subject}")
+        try:
+            kbuild.build("bisect", arch)
+            suite.passed += 1
+        except SystemExit:
+            suite.fail(f"patch {n} ({subject}) does not build")
+    return suite
