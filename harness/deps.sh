@@ -11,7 +11,7 @@ deps="$top/build/deps"
 
 # Host packages. linux-source-6.12 is the base tree; the rest builds kernels
 # for both arches, builds the guests' static programs and runs QEMU (TCG).
-PKGS="make gcc libc6-dev python3 xz-utils gzip cpio rsync patch git sparse
+PKGS="make gcc libc6-dev python3 python3-docutils xz-utils gzip cpio rsync patch git sparse
 flex bison bc libelf-dev libssl-dev dwarves kmod ccache
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 qemu-system-x86 qemu-system-arm busybox-static

@@ -2,6 +2,7 @@
 
   - scripts/checkpatch.pl --strict on every exported patch;
   - scripts/kernel-doc -none -Wall on every C file and header we own;
+  - docutils on our .rst files (Sphinx directives accepted as no-ops);
   - our objects rebuilt with W=1 and sparse (C=2), per arch.
 Any message is a failure: zero errors and zero warnings is the bar.
 """
@@ -9,6 +10,7 @@ Any message is a failure: zero errors and zero warnings is the bar.
 import os
 import re
 import subprocess
+import sys
 
 import kbuild
 import series
@@ -55,6 +57,34 @@ def kernel_doc():
         out = (res.stdout + res.stderr).strip()
         if res.returncode or out:
             s.fail(f"{rel}: " + out.splitlines()[0])
+        else:
+            s.passed += 1
+    return s
+
+
+def rst():
+    """Our .rst files parse without a docutils warning (Sphinx's own
+    directives accepted as they are)."""
+    s = Suite("lint:rst")
+    checker = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                           "rstcheck.py")
+    python = None
+    for candidate in (sys.executable, "/usr/bin/python3"):
+        if subprocess.run([candidate, "-c", "import docutils"],
+                          capture_output=True).returncode == 0:
+            python = candidate
+            break
+    if python is None:
+        s.fail("docutils missing (Debian package python3-docutils)")
+        return s
+    for rel in tree.overlay_files():
+        if not rel.endswith(".rst"):
+            continue
+        res = subprocess.run([python, checker, os.path.join(OVERLAY, rel)],
+                             capture_output=True, text=True)
+        if res.returncode:
+            s.fail(f"{rel}: " + (res.stdout.strip().splitlines() or
+                                 [res.stderr.strip()])[0])
         else:
             s.passed += 1
     return s
@@ -122,7 +152,7 @@ def run(arches, full=False):
         am.passed = 1
     except SystemExit as e:
         am.fail(f"git am failed ({e.code})")
-    results = [am, checkpatch(patches), kernel_doc()]
+    results = [am, checkpatch(patches), kernel_doc(), rst()]
     for arch in arches:
         log(f"lint: W=1 and sparse on our objects ({arch})")
         results.append(w1_sparse(arch))
