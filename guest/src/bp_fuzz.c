@@ -10,7 +10,6 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/prctl.h>
 #include "tap.h"
 #include "hwbp_guest.h"
 

@@ -55,11 +55,6 @@ static noinline void child_run(void)
 	}
 }
 
-static void child_main(void)
-{
-	child_run();
-}
-
 static void reap(pid_t pid)
 {
 	kill(pid, SIGKILL);
@@ -74,7 +69,7 @@ static void reap(pid_t pid)
 static int run_case(int slot, unsigned long addr, unsigned long dr7,
 		    int *err, long *dr6)
 {
-	pid_t pid = guest_spawn_traced(child_main);
+	pid_t pid = guest_spawn_traced(child_run);
 	siginfo_t si;
 	int status;
 
@@ -221,7 +216,7 @@ static void test_four_at_once(void)
 	child_access = ACC_WRITE;
 	child_len = 1;
 	child_offset = 40;	/* the child writes area[40]: slot 3 */
-	pid = guest_spawn_traced(child_main);
+	pid = guest_spawn_traced(child_run);
 	if (!tap_ok(pid > 0, "four slots: child ready"))
 		return;
 	for (slot = 0; slot < 4; slot++) {
