@@ -1,5 +1,7 @@
 """Paths, arch table and small process helpers shared by the harness."""
 
+import contextlib
+import fcntl
 import os
 import subprocess
 import sys
@@ -135,3 +137,21 @@ def outdir(kernel, arch):
     d = os.path.join(BUILD, "out", f"{kernel.replace('+', '-')}-{arch}")
     os.makedirs(d, exist_ok=True)
     return d
+
+
+@contextlib.contextmanager
+def build_lock():
+    """Serialise tree syncs and kernel builds between harness processes.
+
+    The machine has two cores: two kernel builds at once would each take
+    twice as long and could race on the shared patched tree. A second
+    `make check` (or `make bench`) waits here for the first one's build.
+    """
+    os.makedirs(BUILD, exist_ok=True)
+    with open(os.path.join(BUILD, ".build.lock"), "w") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            log("waiting for another harness process's build")
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield

@@ -18,7 +18,10 @@ BOOT_ARGS = {
 
 def qemu_cmd(arch, image, initrd, mode, interactive=False, append=()):
     a = ARCH[arch]
+    # A log large enough that the boot messages survive the KUnit output
+    # for the suites that read them back (dmesg).
     args = [f"console={a['console']}", "panic=-1", f"hwbp={mode}",
+            "log_buf_len=4M",
             *BOOT_ARGS[arch], *append]
     cmd = [*a["qemu"], "-kernel", image, "-initrd", initrd,
            "-append", " ".join(args), "-nodefaults", "-no-reboot",

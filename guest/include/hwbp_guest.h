@@ -259,6 +259,29 @@ static inline int guest_nr_data_slots(void)
 }
 
 #ifdef HWBP_GUEST_TAP_H
+#define GUEST_IN_USE	"/sys/kernel/debug/hw_breakpoint/in_use"
+
+/*
+ * The allocator's own answer, hw_breakpoint_is_used(), through debugfs:
+ * no slot is held once every breakpoint the caller made is closed (and
+ * its children reaped). The base tree has no such file.
+ */
+static inline void guest_check_in_use(void)
+{
+	FILE *f = fopen(GUEST_IN_USE, "r");
+	int used = -1;
+
+	if (!f) {
+		tap_skip("no " GUEST_IN_USE " (the base tree's allocator)",
+			 "hw_breakpoint_is_used() is false");
+		return;
+	}
+	if (fscanf(f, "%d", &used) != 1)
+		used = -1;
+	fclose(f);
+	tap_ok(used == 0, "hw_breakpoint_is_used() is false (in_use %d)", used);
+}
+
 /*
  * No slot is leaked: this thread, and every online CPU, can take as many
  * pinned watchpoints as there are registers.
@@ -298,6 +321,7 @@ static inline void guest_check_all_free(void)
 	}
 	tap_ok(ok, "no slot leaked: each of %d CPUs takes all %d watchpoints",
 	       ncpus, slots);
+	guest_check_in_use();
 }
 #endif
 

@@ -104,16 +104,6 @@ static void test_kernel_writes(void)
 	int p[2], fd, fd_user, i;
 	char c = 'x';
 
-#if defined(__aarch64__)
-	/*
-	 * A user watchpoint is an EL0 watchpoint, and the kernel's debug
-	 * exceptions are off unless a kernel breakpoint is installed, so
-	 * uaccess from EL1 is not seen.
-	 */
-	tap_skip("arm64: EL0 watchpoints do not see the kernel's uaccess",
-		 "kernel writes (copy_to_user) counted");
-	return;
-#endif
 	if (!tap_ok(pipe(p) == 0, "pipe"))
 		return;
 	fd = open_bp(byte_buf, HW_BREAKPOINT_W, 1, 0, 1);

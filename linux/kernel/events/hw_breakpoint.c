@@ -784,6 +784,29 @@ bool hw_breakpoint_is_used(void)
 	return false;
 }
 
+#ifdef CONFIG_DEBUG_FS
+/*
+ * <debugfs>/hw_breakpoint/in_use: hw_breakpoint_is_used() as 0 or 1, so
+ * that tests in user space can check that nothing leaked a slot once
+ * every breakpoint they made is gone.
+ */
+static int bp_in_use_show(struct seq_file *m, void *unused)
+{
+	seq_printf(m, "%d\n", hw_breakpoint_is_used());
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bp_in_use);
+
+static int __init bp_debugfs_init(void)
+{
+	struct dentry *dir = debugfs_create_dir("hw_breakpoint", NULL);
+
+	debugfs_create_file("in_use", 0444, dir, NULL, &bp_in_use_fops);
+	return 0;
+}
+late_initcall(bp_debugfs_init);
+#endif /* CONFIG_DEBUG_FS */
+
 /* === The breakpoint PMU === */
 
 static void bp_event_destroy(struct perf_event *bp)

@@ -11,6 +11,7 @@
 #include <linux/capability.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>
+#include <linux/debugfs.h>
 #include <linux/export.h>
 #include <linux/hash.h>
 #include <linux/hw_breakpoint.h>
@@ -26,6 +27,7 @@
 #include <linux/perf_event.h>
 #include <linux/rhashtable.h>
 #include <linux/sched.h>
+#include <linux/seq_file.h>
 #include <linux/slab.h>
 
 #include <kunit/static_stub.h>

@@ -1,0 +1,1019 @@
+// SPDX-License-Identifier: GPL-2.0-only
+/*
+ * arm64 backend of the hardware-breakpoint subsystem: programs the
+ * DBGBVR/DBGBCR and DBGWVR/DBGWCR register pairs and handles their
+ * exceptions. The generic side (kernel/events/hw_breakpoint.c) decides
+ * which events fit; this file puts them in registers and reports hits.
+ *
+ * Slots. Every CPU has hwbp_nr[HWBP_BRK] breakpoint and hwbp_nr[HWBP_WATCH]
+ * watchpoint pairs, counted at boot from ID_AA64DFR0_EL1 (the sanitised
+ * value: the lowest count of all CPUs). hwbp_cpu.owner[][] records which
+ * event holds each pair on this CPU. It changes only with interrupts off
+ * on its own CPU (perf's install/uninstall, CPU starting, resume), and
+ * the exception handlers run with interrupts off on the same CPU, so they
+ * read it without locks; the events themselves stay alive under RCU.
+ *
+ * Stepping over a hit. A breakpoint or watchpoint traps before its
+ * instruction completes: returning to it would trap again. So, unless a
+ * debugger owns the event (below), the instruction is stepped with the
+ * trapping kind of register masked: hwbp_step_arm() masks it on this CPU
+ * and arms a software step; when the step exception comes,
+ * try_step_suspended_breakpoints() unmasks it. The same code serves
+ * breakpoints and watchpoints, user mode (state per thread) and the kernel
+ * (state per CPU), whatever overflow handler the event has: perf's, a
+ * kernel user's own, or perf's sigtrap.
+ *
+ * Diversions. Between the trap and the step, something else may run
+ * first: the handler of a signal (perf's sigtrap delivers one there), or,
+ * for a kernel hit, an interrupt. The step then ends in that code instead,
+ * which hwbp_step_done() recognises (neither after the instruction nor on
+ * its stack). The registers are unmasked, so that the handler is watched
+ * as usual, and the step is remembered as diverted: when the handler
+ * returns to the instruction with the same stack pointer and it traps
+ * again, the hit is not reported a second time, it is only stepped. Each
+ * execution of an instruction is reported once, and a sigtrap handler
+ * cannot make its own instruction trap forever.
+ *
+ * Debuggers. ptrace's events (the thread's hbp_break[] and hbp_watch[])
+ * are stepped over by the debugger, which is told of the hit with
+ * SIGTRAP and single-steps the instruction with its registers disabled,
+ * as the arm64 ptrace ABI has always had it. A hit in the kernel (a user
+ * watchpoint touched by copy_to_user()) is stepped here for everyone.
+ *
+ * Watchpoint addresses. The data address the CPU reports (FAR) lies in
+ * the access, but need not be a watched byte: an stp or a DC ZVA that
+ * overlaps a watched range may report its first byte. Every watchpoint
+ * that holds the reported byte is hit; if none does, the one nearest to
+ * it is, among those whose load/store type matches the access.
+ */
+
+#define pr_fmt(fmt) "hw-breakpoint: " fmt
+
+#include <linux/bitfield.h>
+#include <linux/compat.h>
+#include <linux/cpuhotplug.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/kprobes.h>
+#include <linux/perf_event.h>
+#include <linux/ptrace.h>
+#include <linux/rcupdate.h>
+#include <linux/smp.h>
+
+#include <asm/debug-monitors.h>
+#include <asm/esr.h>
+#include <asm/exception.h>
+#include <asm/insn.h>
+#include <asm/patching.h>
+#include <asm/sections.h>
+#include <asm/sysreg.h>
+
+/* The two kinds of register pair; BIT(kind) in arm64_hwbp_step.kinds. */
+enum hwbp_kind {
+	HWBP_BRK,
+	HWBP_WATCH,
+	HWBP_NR_KINDS,
+};
+
+/* Exception levels, as bits of a mask of registers to keep disabled. */
+#define HWBP_EL0		BIT(0)
+#define HWBP_EL1		BIT(1)
+
+#define HWBP_MAX_SLOTS		16
+static_assert(ARM_MAX_BRP == HWBP_MAX_SLOTS && ARM_MAX_WRP == HWBP_MAX_SLOTS);
+
+/*
+ * The control fields, their values and the bytes a BAS can select, as the
+ * Arm ARM lays them out (DBGBCR<n>_EL1 / DBGWCR<n>_EL1).
+ */
+static_assert(ARM_DBG_CTRL_E == 0x1 && ARM_DBG_CTRL_PMC == 0x6 &&
+	      ARM_DBG_CTRL_LSC == 0x18 && ARM_DBG_CTRL_BAS == 0x1fe0 &&
+	      ARM_DBG_CTRL_HMC == 0x2000);
+static_assert(!(ARM_DBG_CTRL_BAS & (ARM_DBG_CTRL_BT | ARM_DBG_CTRL_MASK)));
+/* Does @v fit in the field @mask (a constant expression, unlike FIELD_FIT)? */
+#define HWBP_FITS(mask, v)	((v) <= ((mask) >> __builtin_ctzl(mask)))
+static_assert(HWBP_FITS(ARM_DBG_CTRL_PMC, AARCH64_BREAKPOINT_EL0) &&
+	      HWBP_FITS(ARM_DBG_CTRL_PMC, AARCH64_BREAKPOINT_EL1));
+static_assert(HWBP_FITS(ARM_DBG_CTRL_LSC,
+			ARM_BREAKPOINT_LOAD | ARM_BREAKPOINT_STORE));
+static_assert(HWBP_FITS(ARM_DBG_CTRL_BAS, ARM_BREAKPOINT_LEN_8));
+static_assert(BIT(ARM_WATCH_GRANULE) - 1 == ARM_BREAKPOINT_LEN_8);
+static_assert(BIT(ARM_BREAK_GRANULE) - 1 == ARM_BREAKPOINT_LEN_4);
+static_assert(HWBP_STEP_NONE == 0);
+
+/*
+ * Register banks. DBGBVR<n>_EL1, DBGBCR<n>_EL1, DBGWVR<n>_EL1 and
+ * DBGWCR<n>_EL1 are S2_0_C0_C<n>_<4 + bank>.
+ */
+#define HWBP_BVR		0
+#define HWBP_BCR		1
+#define HWBP_WVR		2
+#define HWBP_WCR		3
+#define HWBP_NR_BANKS		4
+
+static const u8 hwbp_value_bank[HWBP_NR_KINDS] = { HWBP_BVR, HWBP_WVR };
+static const u8 hwbp_ctrl_bank[HWBP_NR_KINDS] = { HWBP_BCR, HWBP_WCR };
+
+/**
+ * struct hwbp_cpu - this CPU's debug registers, as this file keeps them
+ * @owner: the event holding each register pair, or NULL
+ * @user_mask: per kind, exception levels kept disabled for the running
+ *	thread's step in user mode (that thread's step.kinds)
+ * @kernel_mask: per kind, exception levels kept disabled for @kstep
+ * @kstep: the step over a hit taken in the kernel on this CPU
+ *
+ * Only this CPU touches it, with interrupts off.
+ */
+struct hwbp_cpu {
+	struct perf_event	*owner[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
+	u8			user_mask[HWBP_NR_KINDS];
+	u8			kernel_mask[HWBP_NR_KINDS];
+	struct arm64_hwbp_step	kstep;
+};
+
+static DEFINE_PER_CPU(struct hwbp_cpu, hwbp_cpu);
+
+/* Register pairs of each kind on every CPU; set once at boot. */
+static unsigned int hwbp_nr[HWBP_NR_KINDS] __ro_after_init;
+
+int hw_breakpoint_slots(int type)
+{
+	/* The core asks before this file's initcall: read the ID register. */
+	switch (type) {
+	case TYPE_INST:
+		return get_num_brps();
+	case TYPE_DATA:
+		return get_num_wrps();
+	}
+	return 0;
+}
+
+/*
+ * MSR takes the register as an immediate: one writer per register,
+ * indexed by bank and number.
+ */
+#define HWBP_WRITER(bank, n)						\
+static void __kprobes hwbp_w_##bank##_##n(u64 val)			\
+{									\
+	write_sysreg_s(val, sys_reg(2, 0, 0, n, 4 + (bank)));		\
+}
+
+HWBP_WRITER(0, 0) HWBP_WRITER(1, 0) HWBP_WRITER(2, 0) HWBP_WRITER(3, 0)
+HWBP_WRITER(0, 1) HWBP_WRITER(1, 1) HWBP_WRITER(2, 1) HWBP_WRITER(3, 1)
+HWBP_WRITER(0, 2) HWBP_WRITER(1, 2) HWBP_WRITER(2, 2) HWBP_WRITER(3, 2)
+HWBP_WRITER(0, 3) HWBP_WRITER(1, 3) HWBP_WRITER(2, 3) HWBP_WRITER(3, 3)
+HWBP_WRITER(0, 4) HWBP_WRITER(1, 4) HWBP_WRITER(2, 4) HWBP_WRITER(3, 4)
+HWBP_WRITER(0, 5) HWBP_WRITER(1, 5) HWBP_WRITER(2, 5) HWBP_WRITER(3, 5)
+HWBP_WRITER(0, 6) HWBP_WRITER(1, 6) HWBP_WRITER(2, 6) HWBP_WRITER(3, 6)
+HWBP_WRITER(0, 7) HWBP_WRITER(1, 7) HWBP_WRITER(2, 7) HWBP_WRITER(3, 7)
+HWBP_WRITER(0, 8) HWBP_WRITER(1, 8) HWBP_WRITER(2, 8) HWBP_WRITER(3, 8)
+HWBP_WRITER(0, 9) HWBP_WRITER(1, 9) HWBP_WRITER(2, 9) HWBP_WRITER(3, 9)
+HWBP_WRITER(0, 10) HWBP_WRITER(1, 10) HWBP_WRITER(2, 10) HWBP_WRITER(3, 10)
+HWBP_WRITER(0, 11) HWBP_WRITER(1, 11) HWBP_WRITER(2, 11) HWBP_WRITER(3, 11)
+HWBP_WRITER(0, 12) HWBP_WRITER(1, 12) HWBP_WRITER(2, 12) HWBP_WRITER(3, 12)
+HWBP_WRITER(0, 13) HWBP_WRITER(1, 13) HWBP_WRITER(2, 13) HWBP_WRITER(3, 13)
+HWBP_WRITER(0, 14) HWBP_WRITER(1, 14) HWBP_WRITER(2, 14) HWBP_WRITER(3, 14)
+HWBP_WRITER(0, 15) HWBP_WRITER(1, 15) HWBP_WRITER(2, 15) HWBP_WRITER(3, 15)
+
+static void (* const hwbp_writers[HWBP_NR_BANKS][HWBP_MAX_SLOTS])(u64) = {
+	{
+		hwbp_w_0_0, hwbp_w_0_1, hwbp_w_0_2, hwbp_w_0_3, hwbp_w_0_4,
+		hwbp_w_0_5, hwbp_w_0_6, hwbp_w_0_7, hwbp_w_0_8, hwbp_w_0_9,
+		hwbp_w_0_10, hwbp_w_0_11, hwbp_w_0_12, hwbp_w_0_13,
+		hwbp_w_0_14, hwbp_w_0_15,
+	},
+	{
+		hwbp_w_1_0, hwbp_w_1_1, hwbp_w_1_2, hwbp_w_1_3, hwbp_w_1_4,
+		hwbp_w_1_5, hwbp_w_1_6, hwbp_w_1_7, hwbp_w_1_8, hwbp_w_1_9,
+		hwbp_w_1_10, hwbp_w_1_11, hwbp_w_1_12, hwbp_w_1_13,
+		hwbp_w_1_14, hwbp_w_1_15,
+	},
+	{
+		hwbp_w_2_0, hwbp_w_2_1, hwbp_w_2_2, hwbp_w_2_3, hwbp_w_2_4,
+		hwbp_w_2_5, hwbp_w_2_6, hwbp_w_2_7, hwbp_w_2_8, hwbp_w_2_9,
+		hwbp_w_2_10, hwbp_w_2_11, hwbp_w_2_12, hwbp_w_2_13,
+		hwbp_w_2_14, hwbp_w_2_15,
+	},
+	{
+		hwbp_w_3_0, hwbp_w_3_1, hwbp_w_3_2, hwbp_w_3_3, hwbp_w_3_4,
+		hwbp_w_3_5, hwbp_w_3_6, hwbp_w_3_7, hwbp_w_3_8, hwbp_w_3_9,
+		hwbp_w_3_10, hwbp_w_3_11, hwbp_w_3_12, hwbp_w_3_13,
+		hwbp_w_3_14, hwbp_w_3_15,
+	},
+};
+
+static void __kprobes hwbp_write(unsigned int bank, unsigned int n, u64 val)
+{
+	hwbp_writers[bank][n](val);
+}
+
+static enum hwbp_kind hwbp_kind(const struct arch_hw_breakpoint *info)
+{
+	return info->ctrl.type == ARM_BREAKPOINT_EXECUTE ? HWBP_BRK : HWBP_WATCH;
+}
+
+static u8 hwbp_level(const struct arch_hw_breakpoint *info)
+{
+	return info->ctrl.privilege == AARCH64_BREAKPOINT_EL1 ? HWBP_EL1 : HWBP_EL0;
+}
+
+/*
+ * Take or drop the debug monitors (MDSCR_EL1.MDE, and KDE for EL1) a
+ * register needs. A user watchpoint needs the EL1 ones too: the kernel's
+ * uaccess (LDTR/STTR) is checked against EL0 watchpoints, and its hits are
+ * reported like the user's own.
+ */
+static void hwbp_monitors(const struct arch_hw_breakpoint *info, bool take)
+{
+	bool el1 = hwbp_level(info) == HWBP_EL1 ||
+		   hwbp_kind(info) == HWBP_WATCH;
+	bool el0 = hwbp_level(info) == HWBP_EL0;
+
+	if (take) {
+		if (el0)
+			enable_debug_monitors(DBG_ACTIVE_EL0);
+		if (el1)
+			enable_debug_monitors(DBG_ACTIVE_EL1);
+	} else {
+		if (el0)
+			disable_debug_monitors(DBG_ACTIVE_EL0);
+		if (el1)
+			disable_debug_monitors(DBG_ACTIVE_EL1);
+	}
+}
+
+/* Is slot @n of @kind held and not masked for a step on this CPU? */
+static bool __kprobes hwbp_live(const struct hwbp_cpu *hc, enum hwbp_kind kind,
+				unsigned int n)
+{
+	struct perf_event *bp = hc->owner[kind][n];
+	u8 masked = hc->user_mask[kind] | hc->kernel_mask[kind];
+
+	return bp && !(masked & hwbp_level(counter_arch_bp(bp)));
+}
+
+/* Write slot @n's control register: enabled if it is live. */
+static void __kprobes hwbp_write_ctrl(const struct hwbp_cpu *hc,
+				      enum hwbp_kind kind, unsigned int n)
+{
+	struct perf_event *bp = hc->owner[kind][n];
+	struct arch_hw_breakpoint_ctrl ctrl;
+
+	if (!bp) {
+		hwbp_write(hwbp_ctrl_bank[kind], n, 0);
+		return;
+	}
+	ctrl = counter_arch_bp(bp)->ctrl;
+	ctrl.enabled = hwbp_live(hc, kind, n);
+	hwbp_write(hwbp_ctrl_bank[kind], n, encode_ctrl_reg(ctrl));
+}
+
+/* Rewrite every control register of @kind after a mask changed. */
+static void __kprobes hwbp_apply_masks(const struct hwbp_cpu *hc,
+				       enum hwbp_kind kind)
+{
+	unsigned int n;
+
+	for (n = 0; n < hwbp_nr[kind]; n++)
+		if (hc->owner[kind][n])
+			hwbp_write_ctrl(hc, kind, n);
+}
+
+/**
+ * arch_install_hw_breakpoint() - put an event in a free register pair
+ * @bp: the event, already accepted by hw_breakpoint_arch_parse()
+ *
+ * Called by perf with interrupts off on the CPU that is to watch.
+ *
+ * Return: 0, or -EBUSY if no pair of its kind is free (the generic
+ * allocator's accounting should make that impossible).
+ */
+int arch_install_hw_breakpoint(struct perf_event *bp)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
+	enum hwbp_kind kind = hwbp_kind(info);
+	unsigned int n;
+
+	lockdep_assert_irqs_disabled();
+	for (n = 0; n < hwbp_nr[kind]; n++) {
+		if (hc->owner[kind][n])
+			continue;
+		hc->owner[kind][n] = bp;
+		hwbp_monitors(info, true);
+		hwbp_write(hwbp_value_bank[kind], n, info->address);
+		hwbp_write_ctrl(hc, kind, n);
+		return 0;
+	}
+	WARN_ONCE(1, "no free %s register\n",
+		  kind == HWBP_BRK ? "breakpoint" : "watchpoint");
+	return -EBUSY;
+}
+
+/**
+ * arch_uninstall_hw_breakpoint() - free the register pair an event holds
+ * @bp: the event
+ *
+ * Called by perf with interrupts off on the CPU the event was installed on.
+ */
+void arch_uninstall_hw_breakpoint(struct perf_event *bp)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
+	enum hwbp_kind kind = hwbp_kind(info);
+	unsigned int n;
+
+	lockdep_assert_irqs_disabled();
+	for (n = 0; n < hwbp_nr[kind]; n++) {
+		if (hc->owner[kind][n] != bp)
+			continue;
+		hc->owner[kind][n] = NULL;
+		hwbp_write(hwbp_ctrl_bank[kind], n, 0);
+		hwbp_monitors(info, false);
+		return;
+	}
+}
+
+/* === Parsing: perf attributes to register fields, and back === */
+
+static bool hwbp_compat(struct perf_event *bp)
+{
+	struct task_struct *tsk = bp->hw.target;
+
+	/* CPU-bound events have no task: they use the AArch64 rules. */
+	return tsk && is_compat_thread(task_thread_info(tsk));
+}
+
+/* A kernel breakpoint may not sit where the debug exception runs first. */
+static bool hwbp_forbidden_text(unsigned long addr)
+{
+	if (addr >= (unsigned long)__noinstr_text_start &&
+	    addr < (unsigned long)__noinstr_text_end)
+		return true;
+	if (addr >= (unsigned long)__entry_text_start &&
+	    addr < (unsigned long)__entry_text_end)
+		return true;
+	if (IS_ENABLED(CONFIG_KPROBES))
+		return within_kprobe_blacklist(addr);
+	return false;
+}
+
+/**
+ * hw_breakpoint_arch_parse() - check a breakpoint and encode it
+ * @bp: the event (its task decides between the AArch64 and AArch32 rules)
+ * @attr: the requested address, length and type
+ * @hw: filled in: aligned address, BAS, LSC and exception level
+ *
+ * An AArch64 breakpoint is one instruction: length 4 (perf's default of
+ * sizeof(long) is accepted as 4). An AArch32 one is 2 (Thumb) or 4 bytes.
+ * A watchpoint is 1 to 8 bytes inside one 8-byte granule (AArch32: one
+ * 4-byte word, or an aligned 8 bytes). The address decides the exception
+ * level; a kernel address must be CPU-bound, since the kernel steps over
+ * its own hits per CPU.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int hw_breakpoint_arch_parse(struct perf_event *bp,
+			     const struct perf_event_attr *attr,
+			     struct arch_hw_breakpoint *hw)
+{
+	bool compat = hwbp_compat(bp);
+	u64 len = attr->bp_len, addr = attr->bp_addr, granule, offset;
+
+	memset(hw, 0, sizeof(*hw));
+	switch (attr->bp_type) {
+	case HW_BREAKPOINT_X:
+		hw->ctrl.type = ARM_BREAKPOINT_EXECUTE;
+		if (!compat && len == sizeof(long))
+			len = ARM_BREAK_GRANULE;
+		if (len != ARM_BREAK_GRANULE && !(compat && len == 2))
+			return -EINVAL;
+		granule = ARM_BREAK_GRANULE;
+		break;
+	case HW_BREAKPOINT_R:
+		hw->ctrl.type = ARM_BREAKPOINT_LOAD;
+		goto watch;
+	case HW_BREAKPOINT_W:
+		hw->ctrl.type = ARM_BREAKPOINT_STORE;
+		goto watch;
+	case HW_BREAKPOINT_RW:
+		hw->ctrl.type = ARM_BREAKPOINT_LOAD | ARM_BREAKPOINT_STORE;
+watch:
+		if (len < 1 || len > ARM_WATCH_GRANULE)
+			return -EINVAL;
+		granule = compat && len < 8 ? 4 : ARM_WATCH_GRANULE;
+		break;
+	default:
+		return -EINVAL;
+	}
+
+	offset = addr & (granule - 1);
+	if (offset + len > granule)
+		return -EINVAL;
+	hw->address = addr - offset;
+	hw->ctrl.len = (BIT(len) - 1) << offset;
+
+	/*
+	 * Every byte in user space (TTBR0) or in the kernel (TTBR1): not
+	 * across the boundary, not in the hole between the two halves.
+	 */
+	if (addr + len - 1 < addr)
+		return -EINVAL;
+	if (addr + len - 1 < TASK_SIZE_MAX) {
+		hw->ctrl.privilege = AARCH64_BREAKPOINT_EL0;
+	} else {
+		if (addr < PAGE_OFFSET)
+			return -EINVAL;
+		if (bp->hw.target)
+			return -EINVAL;
+		if (hw->ctrl.type == ARM_BREAKPOINT_EXECUTE &&
+		    hwbp_forbidden_text(addr))
+			return -EINVAL;
+		hw->ctrl.privilege = AARCH64_BREAKPOINT_EL1;
+	}
+	hw->ctrl.enabled = !attr->disabled;
+	return 0;
+}
+
+/**
+ * arch_check_bp_in_kernelspace() - does a parsed breakpoint watch the kernel?
+ * @hw: the result of hw_breakpoint_arch_parse()
+ *
+ * Return: non-zero for an EL1 (kernel) breakpoint.
+ */
+int arch_check_bp_in_kernelspace(struct arch_hw_breakpoint *hw)
+{
+	return hw->ctrl.privilege == AARCH64_BREAKPOINT_EL1;
+}
+
+/**
+ * arch_bp_generic_fields() - the generic length, type and offset of a
+ *	control value, for ptrace
+ * @ctrl: the fields user space wrote
+ * @gen_len: the number of bytes BAS selects
+ * @gen_type: HW_BREAKPOINT_X, _R, _W or _RW
+ * @offset: the first selected byte's offset in the granule
+ *
+ * Return: 0, or -EINVAL if the type is not one of those or BAS is empty
+ * or has a hole.
+ */
+int arch_bp_generic_fields(struct arch_hw_breakpoint_ctrl ctrl,
+			   int *gen_len, int *gen_type, int *offset)
+{
+	static const int types[] = {
+		[ARM_BREAKPOINT_EXECUTE] = HW_BREAKPOINT_X,
+		[ARM_BREAKPOINT_LOAD] = HW_BREAKPOINT_R,
+		[ARM_BREAKPOINT_STORE] = HW_BREAKPOINT_W,
+		[ARM_BREAKPOINT_LOAD | ARM_BREAKPOINT_STORE] = HW_BREAKPOINT_RW,
+	};
+	unsigned int bas = ctrl.len, first, count;
+
+	if (ctrl.type >= ARRAY_SIZE(types) || !bas)
+		return -EINVAL;
+	first = __ffs(bas);
+	count = hweight8(bas);
+	if (bas >> first != BIT(count) - 1)
+		return -EINVAL;
+	*gen_type = types[ctrl.type];
+	*gen_len = count;
+	*offset = first;
+	return 0;
+}
+
+/* === Hits and the step over them === */
+
+static struct arm64_hwbp_step *__kprobes
+hwbp_step_of(struct hwbp_cpu *hc, struct pt_regs *regs)
+{
+	return user_mode(regs) ? &current->thread.debug.step : &hc->kstep;
+}
+
+/* Did this instruction trap already, its hit reported but not stepped? */
+static bool __kprobes hwbp_replay(const struct arm64_hwbp_step *st,
+				  const struct pt_regs *regs,
+				  enum hwbp_kind kind)
+{
+	return st->state != HWBP_STEP_NONE && st->pc == regs->pc &&
+	       st->sp == regs->sp && (st->kinds & BIT(kind));
+}
+
+/*
+ * Did the step execute the instruction? Then the PC is past it, or, for a
+ * branch, the stack pointer is unchanged (a branch never writes it). A
+ * signal frame or an exception stack always moves the stack pointer, and
+ * nothing else than the instruction runs between the trap and the step.
+ */
+static bool __kprobes hwbp_step_done(const struct arm64_hwbp_step *st,
+				     const struct pt_regs *regs)
+{
+	if (regs->pc == st->pc)
+		return false;
+	return regs->pc == st->pc + AARCH64_INSN_SIZE || regs->sp == st->sp;
+}
+
+/* Is @bp one of the current thread's ptrace breakpoints? */
+static bool __kprobes
+hwbp_debugger_owned(struct perf_event *bp)
+{
+	struct debug_info *dbg = &current->thread.debug;
+	unsigned int i;
+
+	if (bp->hw.target != current)
+		return false;
+	for (i = 0; i < ARM_MAX_BRP; i++)
+		if (dbg->hbp_break[i] == bp)
+			return true;
+	for (i = 0; i < ARM_MAX_WRP; i++)
+		if (dbg->hbp_watch[i] == bp)
+			return true;
+	return false;
+}
+
+/*
+ * Deliver a hit to its event. Returns true if a debugger will step over
+ * the instruction itself (a ptrace event hit in user mode).
+ */
+static bool __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
+				  struct pt_regs *regs)
+{
+	counter_arch_bp(bp)->trigger = trigger;
+	perf_bp_event(bp, regs);
+	return user_mode(regs) && hwbp_debugger_owned(bp);
+}
+
+/*
+ * May the instruction at @pc change PSTATE.{D,A,I,F}? Then the step over
+ * it must not mask interrupts, which it would undo or be undone by.
+ */
+static bool __kprobes hwbp_writes_daif(unsigned long pc)
+{
+	u32 insn;
+
+	if (aarch64_insn_read((void *)pc, &insn))
+		return true;
+	return aarch64_insn_is_msr_imm(insn) || aarch64_insn_is_msr_reg(insn);
+}
+
+/*
+ * Mask @kind at the levels @levels on this CPU and arm a step over the
+ * instruction at regs->pc (again, if it trapped on another kind or came
+ * back after a diversion).
+ */
+static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
+				    enum hwbp_kind kind, u8 levels)
+{
+	bool user = user_mode(regs);
+	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
+	bool armed = st->state == HWBP_STEP_ARMED;
+
+	/* A new instruction, or this one again after a diversion? */
+	if (st->state == HWBP_STEP_NONE || st->pc != regs->pc ||
+	    st->sp != regs->sp) {
+		st->kinds = 0;
+		st->pc = regs->pc;
+		st->sp = regs->sp;
+		st->irq_masked = 0;
+	}
+	if (!armed)
+		st->foreign = user ? test_thread_flag(TIF_SINGLESTEP) :
+				     kernel_active_single_step();
+	st->kinds |= BIT(kind);
+	st->state = HWBP_STEP_ARMED;
+
+	if (user) {
+		hc->user_mask[kind] |= levels;
+		hwbp_apply_masks(hc, kind);
+		user_enable_single_step(current);
+		/* Step this instruction, not the one after it. */
+		user_rewind_single_step(current);
+	} else {
+		hc->kernel_mask[kind] |= levels;
+		hwbp_apply_masks(hc, kind);
+		/*
+		 * No interrupt between the instruction and its step: one
+		 * taken there would end the step in its entry code.
+		 */
+		if (!st->foreign && !st->irq_masked &&
+		    !(regs->pstate & PSR_I_BIT) && !hwbp_writes_daif(regs->pc)) {
+			regs->pstate |= PSR_I_BIT;
+			st->irq_masked = 1;
+		}
+		if (st->foreign)
+			kernel_rewind_single_step(regs);
+		else if (!armed)
+			kernel_enable_single_step(regs);
+		else
+			kernel_rewind_single_step(regs);
+	}
+}
+
+/*
+ * After the hits of one exception were reported: step over the
+ * instruction unless a debugger will (user-mode ptrace hits only).
+ */
+static void __kprobes hwbp_after_hit(struct hwbp_cpu *hc, struct pt_regs *regs,
+				     enum hwbp_kind kind, bool debugger)
+{
+	u8 levels;
+
+	if (debugger)
+		return;
+	/*
+	 * In the kernel, a load or store may be a user access (LDTR/STTR,
+	 * checked against EL0 watchpoints) or a kernel one: mask both.
+	 */
+	levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
+	hwbp_step_arm(hc, regs, kind, levels);
+}
+
+static bool __kprobes hwbp_covers_insn(const struct arch_hw_breakpoint *info,
+				       unsigned long pc)
+{
+	unsigned long offset = pc & (ARM_BREAK_GRANULE - 1);
+
+	return pc - offset == info->address && (info->ctrl.len & BIT(offset));
+}
+
+/**
+ * do_breakpoint() - the breakpoint exception
+ * @esr: the syndrome (unused: the PC says everything)
+ * @regs: the trapping context
+ *
+ * Called from the exception entry with interrupts off.
+ */
+void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	unsigned long pc = instruction_pointer(regs);
+	bool replay, debugger = false;
+	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL1;
+	struct perf_event *bp;
+	unsigned int n;
+
+	lockdep_assert_irqs_disabled();
+	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_BRK);
+	rcu_read_lock();
+	for (n = 0; n < hwbp_nr[HWBP_BRK]; n++) {
+		if (!hwbp_live(hc, HWBP_BRK, n))
+			continue;
+		bp = hc->owner[HWBP_BRK][n];
+		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
+		    !hwbp_covers_insn(counter_arch_bp(bp), pc))
+			continue;
+		if (!replay)
+			debugger |= hwbp_report(bp, pc, regs);
+	}
+	rcu_read_unlock();
+	hwbp_after_hit(hc, regs, HWBP_BRK, debugger);
+}
+
+/* How far @addr is from the bytes @info watches; 0 if it is one of them. */
+static unsigned long __kprobes
+hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
+{
+	unsigned long lo = info->address + __ffs(info->ctrl.len);
+	unsigned long hi = info->address + __fls(info->ctrl.len);
+
+	if (addr < lo)
+		return lo - addr;
+	return addr > hi ? addr - hi : 0;
+}
+
+/*
+ * The data access an A64 load or store makes: the classes of the Arm ARM
+ * (C4.1.66 "Loads and Stores") a watchpoint can trap on, by fixed bits.
+ */
+#define LDST_IMM12_MASK		0x3b000000	/* LDR/STR, unsigned imm12 */
+#define LDST_IMM12_VAL		0x39000000
+#define LDST_IMM9_MASK		0x3b200000	/* LDUR/STUR, LDTR/STTR, */
+#define LDST_IMM9_VAL		0x38000000	/* pre- and post-index */
+#define LDST_REGOFF_MASK	0x3b200c00	/* LDR/STR, register offset */
+#define LDST_REGOFF_VAL		0x38200800
+#define LDST_ATOMIC_MASK	0x3b200c00	/* LDADD, SWP, CAS-like AMOs */
+#define LDST_ATOMIC_VAL		0x38200000
+#define LDST_PAIR_MASK		0x3a000000	/* LDP/STP, LDNP/STNP, LDPSW */
+#define LDST_PAIR_VAL		0x28000000
+#define LDST_EXCL_MASK		0x3f000000	/* LDXR/STXR, LDAR/STLR, ... */
+#define LDST_EXCL_VAL		0x08000000
+#define LDST_LIT_MASK		0x3b000000	/* LDR (literal) */
+#define LDST_LIT_VAL		0x18000000
+
+#define LDST_SIZE(insn)		((insn) >> 30)
+#define LDST_V(insn)		(((insn) >> 26) & 1)
+#define LDST_OPC(insn)		(((insn) >> 22) & 3)
+#define LDST_RN(insn)		(((insn) >> 5) & 0x1f)
+#define LDST_RM(insn)		(((insn) >> 16) & 0x1f)
+#define LDST_IMM9_MODE(insn)	(((insn) >> 10) & 3)	/* 1: post-index */
+#define LDST_PAIR_MODE(insn)	(((insn) >> 23) & 3)	/* 1: post-index */
+#define LDST_EXCL_PAIR(insn)	(((insn) >> 21) & 1)
+
+static u64 __kprobes hwbp_xreg(const struct pt_regs *regs, unsigned int n,
+			       bool sp)
+{
+	if (n == 31)
+		return sp ? regs->sp : 0;
+	return regs->regs[n];
+}
+
+/* Xm extended and shifted as a register-offset address uses it. */
+static u64 __kprobes hwbp_offset_reg(const struct pt_regs *regs, u32 insn,
+				     unsigned int scale)
+{
+	u64 m = hwbp_xreg(regs, LDST_RM(insn), false);
+	unsigned int option = (insn >> 13) & 7;
+
+	if (!(option & 1))		/* UXTW, SXTW: a 32-bit index */
+		m = option & 4 ? (u64)(s64)(s32)m : (u32)m;
+	return (insn & BIT(12)) ? m << scale : m;
+}
+
+/*
+ * Decode the load or store @insn at regs->pc into the bytes it accesses,
+ * [*start, *start + *len). Returns false for what it does not know (SIMD
+ * structure loads, DC ZVA, AArch32): then the reported address decides.
+ */
+static bool __kprobes
+hwbp_decode_access(u32 insn, const struct pt_regs *regs, u64 *start, u64 *len)
+{
+	unsigned int scale = LDST_SIZE(insn);
+	u64 base = hwbp_xreg(regs, LDST_RN(insn), true);
+
+	if (LDST_V(insn) && (LDST_OPC(insn) & 2))
+		scale = 4;				/* Q register */
+
+	if ((insn & LDST_IMM12_MASK) == LDST_IMM12_VAL) {
+		*start = base + (((insn >> 10) & 0xfff) << scale);
+	} else if ((insn & LDST_IMM9_MASK) == LDST_IMM9_VAL) {
+		*start = base;
+		if (LDST_IMM9_MODE(insn) != 1)
+			*start += sign_extend64(insn >> 12, 8);
+	} else if ((insn & LDST_REGOFF_MASK) == LDST_REGOFF_VAL) {
+		*start = base + hwbp_offset_reg(regs, insn, scale);
+	} else if ((insn & LDST_ATOMIC_MASK) == LDST_ATOMIC_VAL &&
+		   !LDST_V(insn)) {
+		*start = base;
+	} else if ((insn & LDST_PAIR_MASK) == LDST_PAIR_VAL) {
+		/* opc: 0 words, 1 LDPSW (V=0) or D, 2 X (V=0) or Q */
+		unsigned int opc = LDST_SIZE(insn);
+
+		scale = LDST_V(insn) ? 2 + opc : (opc == 2 ? 3 : 2);
+		*start = base;
+		if (LDST_PAIR_MODE(insn) != 1)
+			*start += sign_extend64(insn >> 15, 6) << scale;
+		*len = 2 << scale;
+		return true;
+	} else if ((insn & LDST_EXCL_MASK) == LDST_EXCL_VAL) {
+		*start = base;
+		*len = (u64)1 << scale << LDST_EXCL_PAIR(insn);
+		return true;
+	} else if ((insn & LDST_LIT_MASK) == LDST_LIT_VAL) {
+		unsigned int opc = LDST_SIZE(insn);
+
+		*start = regs->pc + (sign_extend64(insn >> 5, 18) << 2);
+		*len = LDST_V(insn) ? 4 << opc : (opc == 1 ? 8 : 4);
+		return true;
+	} else {
+		return false;
+	}
+	*len = (u64)1 << scale;
+	return true;
+}
+
+/* The bytes the trapping instruction accesses, if it can be decoded. */
+static bool __kprobes hwbp_access(const struct pt_regs *regs, u64 *start,
+				  u64 *len)
+{
+	u32 insn;
+
+	if (user_mode(regs)) {
+		__le32 raw;
+
+		if (compat_user_mode(regs) ||
+		    copy_from_user_nofault(&raw, (void __user *)regs->pc,
+					   sizeof(raw)))
+			return false;
+		insn = le32_to_cpu(raw);
+	} else if (aarch64_insn_read((void *)regs->pc, &insn)) {
+		return false;
+	}
+	if (!hwbp_decode_access(insn, regs, start, len))
+		return false;
+	*start = untagged_addr(*start);
+	return true;
+}
+
+/*
+ * Report a watchpoint hit. When the instruction decodes, exactly the live
+ * watchpoints whose bytes it accesses are hit (some CPUs trap on an
+ * unaligned access next to a watched byte, or report an address outside
+ * the access), and the hit's address is the first watched byte accessed.
+ * Otherwise every watchpoint holding the reported address is hit or, if
+ * none does, the nearest. With @typed, only watchpoints whose type
+ * matches @access count. Returns the number of candidates seen.
+ */
+static unsigned int __kprobes
+hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
+	       int access, bool typed, bool replay, bool *debugger)
+{
+	unsigned long addr = untagged_addr(far), best_dist = ULONG_MAX, dist;
+	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
+	struct perf_event *bp, *best = NULL;
+	unsigned int n, seen = 0, exact = 0;
+	bool decoded;
+	u64 start, len, lo;
+
+	decoded = hwbp_access(regs, &start, &len);
+	for (n = 0; n < hwbp_nr[HWBP_WATCH]; n++) {
+		const struct arch_hw_breakpoint *info;
+
+		if (!hwbp_live(hc, HWBP_WATCH, n))
+			continue;
+		bp = hc->owner[HWBP_WATCH][n];
+		info = counter_arch_bp(bp);
+		if (!(hwbp_level(info) & levels))
+			continue;
+		if (typed && !(hw_breakpoint_type(bp) & access))
+			continue;
+		seen++;
+		if (decoded) {
+			lo = info->address + __ffs(info->ctrl.len);
+			if (start > info->address + __fls(info->ctrl.len) ||
+			    start + len - 1 < lo)
+				continue;
+			exact++;
+			if (!replay)
+				*debugger |= hwbp_report(bp, max(start, lo), regs);
+			continue;
+		}
+		dist = hwbp_distance(info, addr);
+		if (!dist) {
+			exact++;
+			if (!replay)
+				*debugger |= hwbp_report(bp, far, regs);
+		} else if (dist < best_dist) {
+			best_dist = dist;
+			best = bp;
+		}
+	}
+	if (!exact && best && !replay)
+		*debugger |= hwbp_report(best, far, regs);
+	return seen;
+}
+
+/**
+ * do_watchpoint() - the watchpoint exception
+ * @far: the data address the CPU reported (in the access, maybe not a
+ *	watched byte)
+ * @esr: the syndrome: WnR tells a store from a load
+ * @regs: the trapping context
+ *
+ * Called from the exception entry with interrupts off.
+ */
+void __kprobes do_watchpoint(unsigned long far, unsigned long esr,
+			     struct pt_regs *regs)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	int access = esr & ESR_ELx_WNR ? HW_BREAKPOINT_W : HW_BREAKPOINT_R;
+	bool replay, debugger = false;
+
+	lockdep_assert_irqs_disabled();
+	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_WATCH);
+	rcu_read_lock();
+	/*
+	 * An atomic or a cache maintenance operation may be reported with
+	 * the other access type: then any live watchpoint will do.
+	 */
+	if (!hwbp_attribute(hc, regs, far, access, true, replay, &debugger))
+		hwbp_attribute(hc, regs, far, access, false, replay, &debugger);
+	rcu_read_unlock();
+	hwbp_after_hit(hc, regs, HWBP_WATCH, debugger);
+}
+
+/**
+ * try_step_suspended_breakpoints() - the software step exception
+ * @regs: where the step ended
+ *
+ * Unmasks the registers masked for a step over a hit and decides whether
+ * the instruction ran (the step is over) or something else ran first (the
+ * step was diverted; see the comment at the top of this file).
+ *
+ * Return: true if the step was this file's alone and the exception is
+ * handled; false if it was not ours, or a debugger (or kgdb) was already
+ * stepping and must see it.
+ */
+bool __kprobes try_step_suspended_breakpoints(struct pt_regs *regs)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
+	bool user = user_mode(regs);
+	u8 *mask = user ? hc->user_mask : hc->kernel_mask;
+	enum hwbp_kind kind;
+
+	if (st->state != HWBP_STEP_ARMED)
+		return false;
+
+	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
+		if (!mask[kind])
+			continue;
+		mask[kind] = 0;
+		hwbp_apply_masks(hc, kind);
+	}
+	if (hwbp_step_done(st, regs)) {
+		st->state = HWBP_STEP_NONE;
+		if (st->irq_masked)
+			regs->pstate &= ~PSR_I_BIT;
+		st->irq_masked = 0;
+	} else {
+		st->state = HWBP_STEP_DIVERTED;
+	}
+	if (st->foreign)
+		return false;
+	if (user)
+		user_disable_single_step(current);
+	else
+		kernel_disable_single_step();
+	return true;
+}
+
+/**
+ * hw_breakpoint_thread_switch() - follow the next thread's step
+ * @next: the thread about to run on this CPU
+ *
+ * A thread switched out between a user-mode hit and its step takes its
+ * mask with it: the registers it masked are masked for it on whatever CPU
+ * it next runs on, and for nobody else. Called with interrupts off.
+ */
+void hw_breakpoint_thread_switch(struct task_struct *next)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	const struct arm64_hwbp_step *st = &next->thread.debug.step;
+	enum hwbp_kind kind;
+	u8 want;
+
+	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
+		want = st->state == HWBP_STEP_ARMED && (st->kinds & BIT(kind)) ?
+		       HWBP_EL0 : 0;
+		if (hc->user_mask[kind] == want)
+			continue;
+		hc->user_mask[kind] = want;
+		hwbp_apply_masks(hc, kind);
+	}
+}
+
+/* === CPUs coming up and resuming === */
+
+/*
+ * Bring this CPU's registers in line with hwbp_cpu: a CPU coming online
+ * holds no events (all pairs cleared); one resuming from a low-power state
+ * gets its events' values back.
+ */
+static int hwbp_cpu_reset(unsigned int cpu)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	enum hwbp_kind kind;
+	unsigned int n;
+
+	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
+		for (n = 0; n < hwbp_nr[kind]; n++) {
+			struct perf_event *bp = hc->owner[kind][n];
+
+			hwbp_write(hwbp_value_bank[kind], n,
+				   bp ? counter_arch_bp(bp)->address : 0);
+			hwbp_write_ctrl(hc, kind, n);
+		}
+	}
+	return 0;
+}
+
+static int __init arch_hw_breakpoint_init(void)
+{
+	int ret;
+
+	hwbp_nr[HWBP_BRK] = min(get_num_brps(), HWBP_MAX_SLOTS);
+	hwbp_nr[HWBP_WATCH] = min(get_num_wrps(), HWBP_MAX_SLOTS);
+	pr_info("%u breakpoint and %u watchpoint registers\n",
+		hwbp_nr[HWBP_BRK], hwbp_nr[HWBP_WATCH]);
+
+	ret = cpuhp_setup_state(CPUHP_AP_PERF_ARM_HW_BREAKPOINT_STARTING,
+				"perf/arm64/hw_breakpoint:starting",
+				hwbp_cpu_reset, NULL);
+	if (ret) {
+		pr_err("cannot reset the registers of CPUs coming online: %d\n",
+		       ret);
+		return ret;
+	}
+	cpu_suspend_set_dbg_restorer(hwbp_cpu_reset);
+	return 0;
+}
+arch_initcall(arch_hw_breakpoint_init);
+
+void hw_breakpoint_pmu_read(struct perf_event *bp)
+{
+	/* A breakpoint event counts as its hits are reported. */
+}
+
+int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
+				    unsigned long val, void *data)
+{
+	/* Hits come through do_breakpoint() and do_watchpoint(), not DIE_DEBUG. */
+	return NOTIFY_DONE;
+}
