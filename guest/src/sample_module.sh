@@ -4,6 +4,14 @@
 # console_printk (the sample can only resolve GPL-exported symbols), whose
 # first word "dmesg -n" writes.
 echo "TAP version 13"
+# The base tree's arm64 backend never steps over a kernel hit whose event
+# has its own overflow handler: the sample would hang the guest. Our
+# allocator's debugfs file tells the two kernels apart.
+if [ "$(uname -m)" = aarch64 ] && [ ! -e /sys/kernel/debug/hw_breakpoint/in_use ]; then
+	echo "ok 1 - data_breakpoint sample # SKIP the base tree's arm64 backend hangs on a kernel hit with a custom overflow handler"
+	echo "1..1"
+	exit 0
+fi
 count() { dmesg | grep -c "console_printk value is changed"; }
 dmesg -c >/dev/null
 if modprobe data_breakpoint ksym=console_printk; then

@@ -541,144 +541,6 @@ static bool __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
 }
 
 /*
- * May the instruction at @pc change PSTATE.{D,A,I,F}? Then the step over
- * it must not mask interrupts, which it would undo or be undone by.
- */
-static bool __kprobes hwbp_writes_daif(unsigned long pc)
-{
-	u32 insn;
-
-	if (aarch64_insn_read((void *)pc, &insn))
-		return true;
-	return aarch64_insn_is_msr_imm(insn) || aarch64_insn_is_msr_reg(insn);
-}
-
-/*
- * Mask @kind at the levels @levels on this CPU and arm a step over the
- * instruction at regs->pc (again, if it trapped on another kind or came
- * back after a diversion).
- */
-static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
-				    enum hwbp_kind kind, u8 levels)
-{
-	bool user = user_mode(regs);
-	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
-	bool armed = st->state == HWBP_STEP_ARMED;
-
-	/* A new instruction, or this one again after a diversion? */
-	if (st->state == HWBP_STEP_NONE || st->pc != regs->pc ||
-	    st->sp != regs->sp) {
-		st->kinds = 0;
-		st->pc = regs->pc;
-		st->sp = regs->sp;
-		st->irq_masked = 0;
-	}
-	if (!armed)
-		st->foreign = user ? test_thread_flag(TIF_SINGLESTEP) :
-				     kernel_active_single_step();
-	st->kinds |= BIT(kind);
-	st->state = HWBP_STEP_ARMED;
-
-	if (user) {
-		hc->user_mask[kind] |= levels;
-		hwbp_apply_masks(hc, kind);
-		user_enable_single_step(current);
-		/* Step this instruction, not the one after it. */
-		user_rewind_single_step(current);
-	} else {
-		hc->kernel_mask[kind] |= levels;
-		hwbp_apply_masks(hc, kind);
-		/*
-		 * No interrupt between the instruction and its step: one
-		 * taken there would end the step in its entry code.
-		 */
-		if (!st->foreign && !st->irq_masked &&
-		    !(regs->pstate & PSR_I_BIT) && !hwbp_writes_daif(regs->pc)) {
-			regs->pstate |= PSR_I_BIT;
-			st->irq_masked = 1;
-		}
-		if (st->foreign)
-			kernel_rewind_single_step(regs);
-		else if (!armed)
-			kernel_enable_single_step(regs);
-		else
-			kernel_rewind_single_step(regs);
-	}
-}
-
-/*
- * After the hits of one exception were reported: step over the
- * instruction unless a debugger will (user-mode ptrace hits only).
- */
-static void __kprobes hwbp_after_hit(struct hwbp_cpu *hc, struct pt_regs *regs,
-				     enum hwbp_kind kind, bool debugger)
-{
-	u8 levels;
-
-	if (debugger)
-		return;
-	/*
-	 * In the kernel, a load or store may be a user access (LDTR/STTR,
-	 * checked against EL0 watchpoints) or a kernel one: mask both.
-	 */
-	levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
-	hwbp_step_arm(hc, regs, kind, levels);
-}
-
-static bool __kprobes hwbp_covers_insn(const struct arch_hw_breakpoint *info,
-				       unsigned long pc)
-{
-	unsigned long offset = pc & (ARM_BREAK_GRANULE - 1);
-
-	return pc - offset == info->address && (info->ctrl.len & BIT(offset));
-}
-
-/**
- * do_breakpoint() - the breakpoint exception
- * @esr: the syndrome (unused: the PC says everything)
- * @regs: the trapping context
- *
- * Called from the exception entry with interrupts off.
- */
-void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
-{
-	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
-	unsigned long pc = instruction_pointer(regs);
-	bool replay, debugger = false;
-	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL1;
-	struct perf_event *bp;
-	unsigned int n;
-
-	lockdep_assert_irqs_disabled();
-	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_BRK);
-	rcu_read_lock();
-	for (n = 0; n < hwbp_nr[HWBP_BRK]; n++) {
-		if (!hwbp_live(hc, HWBP_BRK, n))
-			continue;
-		bp = hc->owner[HWBP_BRK][n];
-		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
-		    !hwbp_covers_insn(counter_arch_bp(bp), pc))
-			continue;
-		if (!replay)
-			debugger |= hwbp_report(bp, pc, regs);
-	}
-	rcu_read_unlock();
-	hwbp_after_hit(hc, regs, HWBP_BRK, debugger);
-}
-
-/* How far @addr is from the bytes @info watches; 0 if it is one of them. */
-static unsigned long __kprobes
-hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
-{
-	unsigned long lo = info->address + __ffs(info->ctrl.len);
-	unsigned long hi = info->address + __fls(info->ctrl.len);
-
-	if (addr < lo)
-		return lo - addr;
-	return addr > hi ? addr - hi : 0;
-}
-
-/*
  * The data access an A64 load or store makes: the classes of the Arm ARM
  * (C4.1.66 "Loads and Stores") a watchpoint can trap on, by fixed bits.
  */
@@ -799,6 +661,150 @@ static bool __kprobes hwbp_access(const struct pt_regs *regs, u64 *start,
 		return false;
 	*start = untagged_addr(*start);
 	return true;
+}
+
+/*
+ * May the step over the instruction at regs->pc mask interrupts? Not if
+ * it writes PSTATE.{D,A,I,F} itself, which the mask would undo or be
+ * undone by; nor if it accesses user memory, whose page faults must be
+ * handled with the context's own interrupt state.
+ */
+static bool __kprobes hwbp_may_mask_irqs(const struct pt_regs *regs)
+{
+	u64 start, len;
+	u32 insn;
+
+	if (aarch64_insn_read((void *)regs->pc, &insn))
+		return false;
+	if (aarch64_insn_is_msr_imm(insn) || aarch64_insn_is_msr_reg(insn))
+		return false;
+	return !hwbp_decode_access(insn, regs, &start, &len) ||
+	       !is_ttbr0_addr(untagged_addr(start));
+}
+
+/*
+ * Mask @kind at the levels @levels on this CPU and arm a step over the
+ * instruction at regs->pc (again, if it trapped on another kind or came
+ * back after a diversion).
+ */
+static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
+				    enum hwbp_kind kind, u8 levels)
+{
+	bool user = user_mode(regs);
+	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
+	bool armed = st->state == HWBP_STEP_ARMED;
+
+	/* A new instruction, or this one again after a diversion? */
+	if (st->state == HWBP_STEP_NONE || st->pc != regs->pc ||
+	    st->sp != regs->sp) {
+		st->kinds = 0;
+		st->pc = regs->pc;
+		st->sp = regs->sp;
+		st->irq_masked = 0;
+	}
+	if (!armed)
+		st->foreign = user ? test_thread_flag(TIF_SINGLESTEP) :
+				     kernel_active_single_step();
+	st->kinds |= BIT(kind);
+	st->state = HWBP_STEP_ARMED;
+
+	if (user) {
+		hc->user_mask[kind] |= levels;
+		hwbp_apply_masks(hc, kind);
+		user_enable_single_step(current);
+		/* Step this instruction, not the one after it. */
+		user_rewind_single_step(current);
+	} else {
+		hc->kernel_mask[kind] |= levels;
+		hwbp_apply_masks(hc, kind);
+		/*
+		 * No interrupt between the instruction and its step: one
+		 * taken there would end the step in its entry code.
+		 */
+		if (!st->foreign && !st->irq_masked &&
+		    !(regs->pstate & PSR_I_BIT) && hwbp_may_mask_irqs(regs)) {
+			regs->pstate |= PSR_I_BIT;
+			st->irq_masked = 1;
+		}
+		if (st->foreign)
+			kernel_rewind_single_step(regs);
+		else if (!armed)
+			kernel_enable_single_step(regs);
+		else
+			kernel_rewind_single_step(regs);
+	}
+}
+
+/*
+ * After the hits of one exception were reported: step over the
+ * instruction unless a debugger will (user-mode ptrace hits only).
+ */
+static void __kprobes hwbp_after_hit(struct hwbp_cpu *hc, struct pt_regs *regs,
+				     enum hwbp_kind kind, bool debugger)
+{
+	u8 levels;
+
+	if (debugger)
+		return;
+	/*
+	 * In the kernel, a load or store may be a user access (LDTR/STTR,
+	 * checked against EL0 watchpoints) or a kernel one: mask both.
+	 */
+	levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
+	hwbp_step_arm(hc, regs, kind, levels);
+}
+
+static bool __kprobes hwbp_covers_insn(const struct arch_hw_breakpoint *info,
+				       unsigned long pc)
+{
+	unsigned long offset = pc & (ARM_BREAK_GRANULE - 1);
+
+	return pc - offset == info->address && (info->ctrl.len & BIT(offset));
+}
+
+/**
+ * do_breakpoint() - the breakpoint exception
+ * @esr: the syndrome (unused: the PC says everything)
+ * @regs: the trapping context
+ *
+ * Called from the exception entry with interrupts off.
+ */
+void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	unsigned long pc = instruction_pointer(regs);
+	bool replay, debugger = false;
+	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL1;
+	struct perf_event *bp;
+	unsigned int n;
+
+	lockdep_assert_irqs_disabled();
+	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_BRK);
+	rcu_read_lock();
+	for (n = 0; n < hwbp_nr[HWBP_BRK]; n++) {
+		if (!hwbp_live(hc, HWBP_BRK, n))
+			continue;
+		bp = hc->owner[HWBP_BRK][n];
+		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
+		    !hwbp_covers_insn(counter_arch_bp(bp), pc))
+			continue;
+		if (!replay)
+			debugger |= hwbp_report(bp, pc, regs);
+	}
+	rcu_read_unlock();
+	hwbp_after_hit(hc, regs, HWBP_BRK, debugger);
+}
+
+/* How far @addr is from the bytes @info watches; 0 if it is one of them. */
+static unsigned long __kprobes
+hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
+{
+	unsigned long lo = info->address + __ffs(info->ctrl.len);
+	unsigned long hi = info->address + __fls(info->ctrl.len);
+
+	if (addr < lo)
+		return lo - addr;
+	return addr > hi ? addr - hi : 0;
 }
 
 /*
