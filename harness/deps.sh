@@ -1,8 +1,9 @@
 #!/bin/sh
-# Install what the harness needs, from Debian only, and fetch the arm64 user
-# space for the arm64 guest without touching the host's apt configuration.
+# Install what the harness needs, from Debian only, and fetch the guests'
+# Debian user space (the arm64 busybox; perf, gdb and their libraries for
+# both arches) without touching the host's apt configuration.
 #
-#   harness/deps.sh            install missing host packages, fetch arm64 debs
+#   harness/deps.sh            install missing host packages, fetch guest debs
 #   harness/deps.sh --check    exit 1 if anything is missing (installs nothing)
 set -eu
 
@@ -10,15 +11,36 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 deps="$top/build/deps"
 
 # Host packages. linux-source-6.12 is the base tree; the rest builds kernels
-# for both arches, builds the guests' static programs and runs QEMU (TCG).
+# for both arches, builds the guests' static programs and runs QEMU (TCG);
+# gnuplot-nox draws make bench's plot.
 PKGS="make gcc libc6-dev python3 python3-docutils xz-utils gzip cpio rsync patch git sparse
 flex bison bc libelf-dev libssl-dev dwarves kmod ccache
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 qemu-system-x86 qemu-system-arm busybox-static
-linux-source-6.12"
+linux-source-6.12
+gnuplot-nox"
 
 # arm64 packages unpacked into the arm64 initramfs.
 ARM64_PKGS="busybox-static"
+
+# Debian's own clients of the subsystem, unpacked for each guest arch into
+# build/deps/<debian arch>/root: perf and gdb (gdb-minimal: no Python),
+# then the packages of every shared library they load. harness/guest.py
+# walks their DT_NEEDED entries against that root and packs only the
+# libraries found; a soname it cannot find fails the clients suite with
+# its name (add the package providing it here).
+CLIENT_PKGS="linux-perf gdb-minimal
+libc6 libgcc-s1 libstdc++6 zlib1g libzstd1 liblzma5 libbz2-1.0 libcrypt1
+libelf1 libdw1 libunwind8 libopencsd1 libnuma1 libcap2 libslang2
+libbabeltrace1 libglib2.0-0 libpcre2-8-0 libuuid1 libperl5.36 libpython3.11
+libreadline8 libtinfo6 libexpat1 libgmp10 libxxhash0 libdebuginfod1
+libcurl3-gnutls libnghttp2-14 libidn2-0 libunistring2 librtmp1 libssh2-1
+libpsl5 libnettle8 libhogweed6 libgnutls30 libp11-kit0 libffi8 libtasn1-6
+libgssapi-krb5-2 libkrb5-3 libk5crypto3 libkrb5support0 libcom-err2
+libkeyutils1 libldap-2.5-0 libsasl2-2 libbrotli1 libssl3"
+# gdb's Intel Processor Trace decoder exists on amd64 only.
+AMD64_PKGS="$CLIENT_PKGS libipt2"
+ARM64_PKGS="$ARM64_PKGS $CLIENT_PKGS"
 
 missing=""
 for p in $PKGS; do
@@ -26,14 +48,20 @@ for p in $PKGS; do
 		missing="$missing $p"
 done
 
-arm64_missing=""
-for p in $ARM64_PKGS; do
-	[ -f "$deps/arm64/$p.stamp" ] || arm64_missing="$arm64_missing $p"
-done
+# Packages of one Debian arch not yet unpacked under build/deps/<arch>.
+unfetched() {
+	arch=$1
+	shift
+	for p; do
+		[ -f "$deps/$arch/$p.stamp" ] || printf ' %s' "$p"
+	done
+}
+amd64_missing=$(unfetched amd64 $AMD64_PKGS)
+arm64_missing=$(unfetched arm64 $ARM64_PKGS)
 
 if [ "${1:-}" = "--check" ]; then
-	[ -z "$missing$arm64_missing" ] && exit 0
-	echo "missing:$missing${arm64_missing:+ arm64:$arm64_missing}"
+	[ -z "$missing$amd64_missing$arm64_missing" ] && exit 0
+	echo "missing:$missing${amd64_missing:+ amd64:$amd64_missing}${arm64_missing:+ arm64:$arm64_missing}"
 	exit 1
 fi
 
@@ -54,25 +82,38 @@ if [ -n "$missing" ]; then
 	as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
 fi
 
-# arm64 debs: a private apt state under build/deps/apt-arm64 (lists, cache,
-# status), reading the host's sources. The host's dpkg architecture list
-# and its own apt lists are never changed.
-if [ -n "$arm64_missing" ]; then
-	apt_dir="$deps/apt-arm64"
-	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$deps/arm64"
+# Guest debs: a private apt state per Debian arch under build/deps/apt-<arch>
+# (lists, cache, status), reading the host's sources, then dpkg-deb -x into
+# build/deps/<arch>/root. The host's dpkg architecture list and its own apt
+# lists are never changed.
+fetch() {
+	arch=$1
+	shift
+	[ $# -gt 0 ] || return 0
+	apt_dir="$deps/apt-$arch"
+	mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" \
+		"$deps/$arch/debs"
 	: >"$apt_dir/status"
-	set -- -o APT::Architecture=arm64 -o APT::Architectures=arm64 \
+	pkgs="$*"
+	set -- -o APT::Architecture="$arch" -o APT::Architectures="$arch" \
 		-o Dir::State::Lists="$apt_dir/lists" \
 		-o Dir::State::Status="$apt_dir/status" \
 		-o Dir::Cache="$apt_dir/cache" \
 		-o Debug::NoLocking=1 -o APT::Sandbox::User=root
-	echo "deps: fetching arm64:$arm64_missing"
+	echo "deps: fetching $arch: $pkgs"
 	apt-get -q "$@" update >"$apt_dir/update.log" 2>&1 ||
 		{ cat "$apt_dir/update.log"; exit 1; }
-	for p in $arm64_missing; do
-		rm -f "$deps/arm64/${p}_"*.deb
-		(cd "$deps/arm64" && apt-get -q "$@" download "$p:arm64")
-		dpkg-deb -x "$deps/arm64/${p}_"*_arm64.deb "$deps/arm64/root"
-		touch "$deps/arm64/$p.stamp"
+	for p in $pkgs; do
+		rm -f "$deps/$arch/debs/${p}_"*.deb
 	done
-fi
+	(cd "$deps/$arch/debs" &&
+		apt-get -q "$@" download $(for p in $pkgs; do echo "$p:$arch"; done) \
+			>"$apt_dir/download.log" 2>&1) ||
+		{ cat "$apt_dir/download.log"; exit 1; }
+	for p in $pkgs; do
+		dpkg-deb -x "$deps/$arch/debs/${p}_"*_"$arch".deb "$deps/$arch/root"
+		touch "$deps/$arch/$p.stamp"
+	done
+}
+fetch amd64 $amd64_missing
+fetch arm64 $arm64_missing

@@ -2,26 +2,36 @@
 
 import gzip
 import os
+import re
 import shlex
 import shutil
 import stat
 import subprocess
 
-from common import (ARCH, GUEST, TOP, base_kernel, die, objdir, outdir, tree,
-                    variants)
+from common import (ARCH, BUILD, GUEST, TOP, base_kernel, die, objdir, outdir,
+                    tree, variants)
 
 MANIFEST = os.path.join(GUEST, "suites.txt")
 DEMO = os.path.join(GUEST, "src", "hwbp_demo.c")
+
+# Debian's user space for each guest arch, unpacked by harness/deps.sh:
+# (its root, the multiarch directory its libraries live in).
+DEBIAN = {
+    "x86_64": (os.path.join(BUILD, "deps", "amd64", "root"),
+               "x86_64-linux-gnu"),
+    "arm64": (os.path.join(BUILD, "deps", "arm64", "root"),
+              "aarch64-linux-gnu"),
+}
 
 
 def _arches(field):
     return set(ARCH) if field == "all" else set(field.split(","))
 
 
-def manifest(arch, kernel):
-    """Suites for arch: (kunit names, [(name, timeout, source)], expects,
-    {boot suite: kernel parameter})."""
-    kunit, suites, expects, boot = [], [], [], {}
+def _parse(arch, kernel):
+    """Every line of the manifest that applies to arch and kernel."""
+    m = {"kunit": [], "suites": [], "expects": [], "boot": {},
+         "programs": [], "tools": {}}
     only = None
     with open(MANIFEST) as f:
         for lineno, line in enumerate(f, 1):
@@ -33,27 +43,44 @@ def manifest(arch, kernel):
                 kernels = words[3] if len(words) == 4 else "all"
                 if arch in _arches(words[2]) and kernels in ("all",
                                                             base_kernel(kernel)):
-                    kunit.append(words[1])
+                    m["kunit"].append(words[1])
             elif kind == "suite" and len(words) == 5:
                 if arch in _arches(words[2]):
-                    suites.append((words[1], int(words[3]), words[4]))
+                    m["suites"].append((words[1], int(words[3]), words[4]))
+            elif kind == "program" and len(words) == 5:
+                if arch in _arches(words[2]):
+                    m["programs"].append((words[1], words[3], words[4]))
+            elif kind == "tools" and len(words) >= 4:
+                if arch in _arches(words[2]):
+                    m["tools"].setdefault(words[1], []).extend(words[3:])
             elif kind == "variant" and len(words) >= 4:
                 if words[1] in variants(kernel) and arch in _arches(words[2]):
                     only = set(words[3:])
             elif kind == "boot" and len(words) == 4:
                 if arch in _arches(words[2]):
-                    boot[words[1]] = words[3]
+                    m["boot"][words[1]] = words[3]
             elif kind == "expect" and len(words) >= 6:
                 if arch in _arches(words[2]):
-                    expects.append((words[1], words[3], words[4],
-                                    line.split(None, 5)[5].strip()))
+                    m["expects"].append((words[1], words[3], words[4],
+                                         line.split(None, 5)[5].strip()))
             else:
                 die(f"{MANIFEST}:{lineno}: cannot parse: {line.strip()}")
     if only is not None:
-        kunit = [k for k in kunit if "kunit:" + k in only]
-        suites = [x for x in suites if x[0] in only]
-        boot = {k: v for k, v in boot.items() if k in only}
-    return kunit, suites, expects, boot
+        m["kunit"] = [k for k in m["kunit"] if "kunit:" + k in only]
+        m["suites"] = [x for x in m["suites"] if x[0] in only]
+        m["boot"] = {k: v for k, v in m["boot"].items() if k in only}
+    # Helpers and tools only come along with a suite that runs.
+    running = {x[0] for x in m["suites"]}
+    m["programs"] = [x for x in m["programs"] if x[1] in running]
+    m["tools"] = {k: v for k, v in m["tools"].items() if k in running}
+    return m
+
+
+def manifest(arch, kernel):
+    """Suites for arch: (kunit names, [(name, timeout, source)], expects,
+    {boot suite: kernel parameter})."""
+    m = _parse(arch, kernel)
+    return m["kunit"], m["suites"], m["expects"], m["boot"]
 
 
 def variant_arches(kernel):
@@ -100,6 +127,7 @@ class Cpio:
     def __init__(self):
         self.chunks = []
         self.ino = 1
+        self.dirs = set()
 
     def _entry(self, name, mode, data=b""):
         name_b = name.encode() + b"\0"
@@ -113,7 +141,15 @@ class Cpio:
         self.chunks.append(blob)
 
     def dir(self, name):
-        self._entry(name, stat.S_IFDIR | 0o755)
+        if name not in self.dirs:
+            self.dirs.add(name)
+            self._entry(name, stat.S_IFDIR | 0o755)
+
+    def parents(self, name):
+        """The directories above name, each once."""
+        parts = name.split("/")[:-1]
+        for i in range(1, len(parts) + 1):
+            self.dir("/".join(parts[:i]))
 
     def file(self, name, data, mode=0o755):
         self._entry(name, stat.S_IFREG | mode, data)
@@ -153,6 +189,89 @@ def busybox_applets():
     return sorted(set(out.split()))
 
 
+NEEDED = re.compile(r"\(NEEDED\)\s+Shared library: \[(.+)\]")
+INTERP = re.compile(r"Requesting program interpreter: (\S+)\]")
+
+
+def _in_root(root, rel):
+    """rel (a path inside root) with symlinks in its last component
+    followed inside root; None if it does not exist there."""
+    for _ in range(16):
+        path = os.path.join(root, rel)
+        if not os.path.islink(path):
+            return rel if os.path.isfile(path) else None
+        target = os.readlink(path)
+        if target.startswith("/"):
+            rel = target.lstrip("/")
+        else:
+            rel = os.path.normpath(os.path.join(os.path.dirname(rel), target))
+    return None
+
+
+def _elf_deps(path):
+    """(interpreter or None, [sonames]) of one ELF file, from readelf."""
+    out = subprocess.run(["readelf", "-dlW", path], capture_output=True,
+                         text=True, check=True).stdout
+    interp = INTERP.search(out)
+    return (interp.group(1) if interp else None), NEEDED.findall(out)
+
+
+def pack_tools(cpio, arch, paths):
+    """Add Debian's binaries (paths inside the arch's unpacked root), the
+    shared libraries they need (DT_NEEDED, followed recursively) and the
+    dynamic loader. Returns an error text, or None."""
+    root, triplet = DEBIAN[arch]
+    libdirs = [f"lib/{triplet}", f"usr/lib/{triplet}", "lib", "usr/lib"]
+    files = {}       # path in the guest -> path inside root
+    links = {}       # loader path -> where the loader really is
+    todo, seen, missing = [], set(), []
+    for p in paths:
+        rel = _in_root(root, p.lstrip("/"))
+        if rel is None:
+            return f"{root}/{p.lstrip('/')} missing: run 'make setup'"
+        files[p.lstrip("/")] = rel
+        todo.append(rel)
+    while todo:
+        interp, needed = _elf_deps(os.path.join(root, todo.pop()))
+        if interp and interp.lstrip("/") not in links:
+            real = _in_root(root, interp.lstrip("/"))
+            if real is None:
+                missing.append(interp)
+                continue
+            links[interp.lstrip("/")] = real
+            if real not in files:
+                files[real] = real
+                todo.append(real)
+        for soname in needed:
+            if soname in seen:
+                continue
+            seen.add(soname)
+            for d in libdirs:
+                real = _in_root(root, f"{d}/{soname}")
+                if real:
+                    break
+            else:
+                missing.append(soname)
+                continue
+            if f"{d}/{soname}" not in files:
+                files[f"{d}/{soname}"] = real
+                todo.append(real)
+    if missing:
+        return (f"{', '.join(sorted(missing))} not in {root}: add the "
+                "packages providing them to CLIENT_PKGS in harness/deps.sh")
+    for dst in sorted(files):
+        cpio.parents(dst)
+        with open(os.path.join(root, files[dst]), "rb") as f:
+            cpio.file(dst, f.read())
+    for link, real in sorted(links.items()):
+        if link != real:
+            # The loader packed once, under the name its libraries use.
+            target = next(dst for dst, src in files.items() if src == real)
+            cpio.parents(link)
+            cpio.symlink(link, "/" + target)
+    return None
+
+
 def build_initramfs(kernel, arch):
     """Compile the suites and pack the initramfs; returns (path, errors).
 
@@ -162,7 +281,8 @@ def build_initramfs(kernel, arch):
     out = outdir(kernel, arch)
     bindir = os.path.join(out, "bin")
     os.makedirs(bindir, exist_ok=True)
-    kunit, suites, _, _ = manifest(arch, kernel)
+    m = _parse(arch, kernel)
+    suites = m["suites"]
 
     busybox = ARCH[arch]["busybox"]
     if not os.path.exists(busybox):
@@ -196,6 +316,26 @@ def build_initramfs(kernel, arch):
         if timeout:
             lines.append(f"{name} {timeout} {shlex.quote('/bin/' + name)}\n")
     cpio.file("etc/hwbp/suites", "".join(lines).encode(), 0o644)
+
+    # What the script suites drive: helper programs and Debian's tools.
+    for name, suite, source in m["programs"]:
+        exe = os.path.join(bindir, name)
+        err = compile_program(kernel, arch, source, exe)
+        if err:
+            errors.setdefault(suite, f"{name}: {err}")
+            continue
+        with open(exe, "rb") as f:
+            cpio.file(f"bin/{name}", f.read())
+    for suite, paths in sorted(m["tools"].items()):
+        err = pack_tools(cpio, arch, paths)
+        if err:
+            errors.setdefault(suite, err)
+    # The guest's kernel configuration (CONFIG_HZ and the like), for suites
+    # whose expectations depend on it.
+    config = os.path.join(objdir(kernel, arch), ".config")
+    if os.path.exists(config):
+        with open(config, "rb") as f:
+            cpio.file("etc/hwbp/kernel.config", f.read(), 0o644)
 
     modroot = os.path.join(objdir(kernel, arch), "hwbp-modroot", "lib",
                            "modules")
