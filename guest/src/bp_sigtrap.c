@@ -35,12 +35,16 @@ static struct perf_siginfo last;
 
 static void on_trap(int sig, siginfo_t *si, void *uc)
 {
+	struct perf_siginfo info;
+
 	(void)sig;
 	(void)uc;
-	memcpy(&last, si, sizeof(last));
-	if (last.code != TRAP_PERF)
-		bad++;
-	hits++;
+	memcpy(&info, si, sizeof(info));
+	last = info;
+	if (info.code != TRAP_PERF)
+		__atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
+	/* Threads take signals at once: count atomically. */
+	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
 }
 
 static noinline void called(void)
