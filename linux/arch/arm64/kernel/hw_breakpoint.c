@@ -137,14 +137,10 @@ static unsigned int hwbp_nr[HWBP_NR_KINDS] __ro_after_init;
 
 int hw_breakpoint_slots(int type)
 {
-	/* The core asks before this file's initcall: read the ID register. */
-	switch (type) {
-	case TYPE_INST:
+	/* Asked before this file's initcall: read the ID register itself. */
+	if (type == TYPE_INST)
 		return get_num_brps();
-	case TYPE_DATA:
-		return get_num_wrps();
-	}
-	return 0;
+	return type == TYPE_DATA ? get_num_wrps() : 0;
 }
 
 /*

@@ -171,13 +171,9 @@ int hw_breakpoint_slots(int type);
 void hw_breakpoint_thread_switch(struct task_struct *next);
 void ptrace_hw_copy_thread(struct task_struct *task);
 #else
-static inline void hw_breakpoint_thread_switch(struct task_struct *next)
-{
-}
-
-static inline void ptrace_hw_copy_thread(struct task_struct *task)
-{
-}
+/* Without perf events there is no breakpoint to follow or to copy. */
+static inline void hw_breakpoint_thread_switch(struct task_struct *next) { }
+static inline void ptrace_hw_copy_thread(struct task_struct *task) { }
 #endif
 
 /* The number of breakpoint register pairs every CPU has. */
