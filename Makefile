@@ -9,6 +9,7 @@
 #   make patches                    export the series to build/patches
 #   make lint [ARCH=..] [FULL=1]    checkpatch, kernel-doc, W=1 and sparse
 #                                   (FULL=1: build x86_64 after each patch)
+#   make bench [ROUNDS=..] [QUICK=1] ours vs stock x86_64: bench/results.md
 #   make clean                      drop build/ (the ccache stays)
 
 ARCH   ?= all
@@ -18,7 +19,7 @@ HWBP   := python3 harness/hwbp.py
 # Commands that build or boot first make sure the host has what they need.
 DEPS := build/.deps-ok
 
-.PHONY: setup check run shell build patches lint clean
+.PHONY: setup check run shell build patches lint bench clean
 
 setup:
 	@harness/deps.sh
@@ -45,6 +46,9 @@ patches: $(DEPS)
 
 lint: $(DEPS)
 	@$(HWBP) lint --arch $(ARCH) $(if $(filter 1,$(FULL)),--full)
+
+bench: $(DEPS)
+	@$(HWBP) bench --rounds $(or $(ROUNDS),5) $(if $(filter 1,$(QUICK)),--quick)
 
 clean:
 	rm -rf build

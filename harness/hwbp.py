@@ -7,6 +7,7 @@
   hwbp.py build [--arch A] [--kernel K]             just the kernel
   hwbp.py patches                                   export the series
   hwbp.py lint [--arch A]                           checkpatch, kernel-doc, W=1, sparse
+  hwbp.py bench [--rounds N] [--quick]              ours vs stock (bench/bench.py)
 """
 
 import argparse
@@ -23,8 +24,8 @@ import qemu  # noqa: E402
 import results  # noqa: E402
 import series  # noqa: E402
 import tree  # noqa: E402
-from common import (ARCHES, BUILD, base_kernel, base_version, log,  # noqa: E402
-                    outdir)
+from common import (ARCHES, BUILD, base_kernel, base_version,  # noqa: E402
+                    build_lock, log, outdir)
 
 BOOT_TIMEOUT = {"x86_64": 420, "arm64": 420}
 
@@ -35,12 +36,13 @@ VARIANTS = ("kcsan",)
 
 def prepare(kernel, arch):
     """Tree, kernel and initramfs for one guest: (image, initrd, errors)."""
-    if base_kernel(kernel) == "ours":
-        tree.sync_ours()
-    else:
-        tree.unpack_base()
-    image = kbuild.build(kernel, arch)
-    initrd, errors = guest.build_initramfs(kernel, arch)
+    with build_lock():
+        if base_kernel(kernel) == "ours":
+            tree.sync_ours()
+        else:
+            tree.unpack_base()
+        image = kbuild.build(kernel, arch)
+        initrd, errors = guest.build_initramfs(kernel, arch)
     return image, initrd, errors
 
 
@@ -156,7 +158,16 @@ def cmd_build(args):
     return 0
 
 
+def cmd_bench(argv):
+    """make bench: its own options, see bench/bench.py."""
+    sys.path.insert(0, os.path.join(os.path.dirname(BUILD), "bench"))
+    import bench  # noqa: E402
+    return bench.main(argv)
+
+
 def main():
+    if sys.argv[1:2] == ["bench"]:
+        return cmd_bench(sys.argv[2:])
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
     sub = ap.add_subparsers(dest="cmd", required=True)

@@ -1,0 +1,322 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * bpbench: the user-space workloads of make bench, one static program.
+ *
+ *   bpbench thread P T B REPS   P processes of T threads, each thread
+ *                               holding B watchpoints on itself at once:
+ *                               wall time of the whole run (us)
+ *   bpbench hits MODE N REPS    N writes to one word, watched by a
+ *                               counting event (MODE count) or not
+ *                               (MODE none): ns per write
+ *   bpbench pingpong B N REPS   two threads on one CPU passing a byte
+ *                               through pipes N times, each holding B
+ *                               watchpoints that never fire: ns per
+ *                               round trip (two context switches)
+ *
+ * Each prints one line "@@@ BENCH <key> <fastest of REPS>" for the host
+ * (bench/bench.py), or "@@@ BENCHERR <key> <why>": the fastest, because
+ * the noise of a shared TCG host only ever adds time.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+
+#define MAX_REPS 16
+#define MAX_BPS 4
+
+static char key[96];
+
+static double now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e9 + ts.tv_nsec;
+}
+
+static void fail(const char *why)
+{
+	printf("@@@ BENCHERR %s %s (errno %d %s)\n", key, why, errno,
+	       strerror(errno));
+	fflush(stdout);
+	exit(1);
+}
+
+static int by_value(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void report(double *v, int n)
+{
+	int i;
+
+	qsort(v, n, sizeof(*v), by_value);
+	printf("@@@ BENCH %s %.3f\n", key, v[0]);
+	printf("# %s reps:", key);
+	for (i = 0; i < n; i++)
+		printf(" %.3f", v[i]);
+	printf("\n");
+	fflush(stdout);
+}
+
+/* A write watchpoint on @addr for the calling thread, user mode only. */
+static int watch_self(volatile void *addr, int counting)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_BREAKPOINT;
+	attr.size = sizeof(attr);
+	attr.bp_type = HW_BREAKPOINT_W;
+	attr.bp_addr = (uintptr_t)addr;
+	attr.bp_len = HW_BREAKPOINT_LEN_8;
+	attr.sample_period = counting ? 0 : 1;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+/* ---- thread: setting up many tasks' breakpoints ---- */
+
+struct worker {
+	pthread_barrier_t	*all_armed;
+	int			nr_bps;
+	int			failed;
+	/* Each watchpoint on a word of its own. */
+	volatile uint64_t	words[MAX_BPS];
+};
+
+static void *worker_main(void *arg)
+{
+	struct worker *w = arg;
+	int fds[MAX_BPS], i;
+
+	for (i = 0; i < w->nr_bps; i++) {
+		fds[i] = watch_self(&w->words[i], 0);
+		if (fds[i] < 0)
+			w->failed = errno;
+	}
+	/* Every thread of the process holds its breakpoints at once. */
+	pthread_barrier_wait(w->all_armed);
+	for (i = 0; i < w->nr_bps; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return NULL;
+}
+
+static int one_process(int threads, int bps)
+{
+	pthread_barrier_t barrier;
+	struct worker *w = calloc(threads, sizeof(*w));
+	pthread_t *tids = calloc(threads, sizeof(*tids));
+	int i, failed = 0;
+
+	if (!w || !tids)
+		return ENOMEM;
+	pthread_barrier_init(&barrier, NULL, threads);
+	for (i = 0; i < threads; i++) {
+		w[i].all_armed = &barrier;
+		w[i].nr_bps = bps;
+		if (pthread_create(&tids[i], NULL, worker_main, &w[i]))
+			return EAGAIN;
+	}
+	for (i = 0; i < threads; i++) {
+		pthread_join(tids[i], NULL);
+		if (w[i].failed)
+			failed = w[i].failed;
+	}
+	return failed;
+}
+
+static double thread_round(int procs, int threads, int bps)
+{
+	double start = now_ns();
+	int i, status, bad = 0;
+	pid_t pid;
+
+	for (i = 0; i < procs; i++) {
+		pid = fork();
+		if (pid < 0)
+			fail("fork");
+		if (pid == 0)
+			_exit(one_process(threads, bps));
+	}
+	while (wait(&status) > 0)
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			bad = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	if (bad) {
+		errno = bad > 0 ? bad : 0;
+		fail("a worker failed");
+	}
+	return (now_ns() - start) / 1e3;
+}
+
+/* ---- hits: the debug exception path ---- */
+
+static volatile uint64_t hit_word;
+
+static double hits_round(int counting, long n)
+{
+	long long count = 0;
+	double start, ns;
+	int fd = -1;
+	long i;
+
+	if (counting) {
+		fd = watch_self(&hit_word, 1);
+		if (fd < 0)
+			fail("perf_event_open");
+	}
+	start = now_ns();
+	for (i = 0; i < n; i++)
+		hit_word = i;
+	ns = now_ns() - start;
+	if (fd >= 0) {
+		if (read(fd, &count, sizeof(count)) != sizeof(count))
+			fail("read");
+		close(fd);
+		if (count != n) {
+			errno = 0;
+			printf("# %s: counted %lld of %ld writes\n", key, count, n);
+			fail("count mismatch");
+		}
+	}
+	return ns / n;
+}
+
+/* ---- pingpong: context switches with breakpoints installed ---- */
+
+struct player {
+	int	in, out;
+	int	nr_bps;
+	long	rounds;
+	int	serve;
+	int	failed;
+	volatile uint64_t words[MAX_BPS];
+};
+
+static void *player_main(void *arg)
+{
+	struct player *p = arg;
+	int fds[MAX_BPS], i;
+	char c = 0;
+	long r;
+
+	for (i = 0; i < p->nr_bps; i++) {
+		fds[i] = watch_self(&p->words[i], 1);
+		if (fds[i] < 0)
+			p->failed = errno;
+	}
+	for (r = 0; r < p->rounds; r++) {
+		if (p->serve && write(p->out, &c, 1) != 1)
+			p->failed = errno;
+		if (read(p->in, &c, 1) != 1)
+			p->failed = errno;
+		if (!p->serve && write(p->out, &c, 1) != 1)
+			p->failed = errno;
+	}
+	for (i = 0; i < p->nr_bps; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	return NULL;
+}
+
+static double pingpong_round(int bps, long rounds)
+{
+	struct player p[2];
+	pthread_t tid[2];
+	int ab[2], ba[2], i;
+	double start;
+
+	if (pipe(ab) || pipe(ba))
+		fail("pipe");
+	memset(p, 0, sizeof(p));
+	p[0] = (struct player){ .in = ba[0], .out = ab[1], .serve = 1 };
+	p[1] = (struct player){ .in = ab[0], .out = ba[1] };
+	start = now_ns();
+	for (i = 0; i < 2; i++) {
+		p[i].nr_bps = bps;
+		p[i].rounds = rounds;
+		if (pthread_create(&tid[i], NULL, player_main, &p[i]))
+			fail("pthread_create");
+	}
+	for (i = 0; i < 2; i++)
+		pthread_join(tid[i], NULL);
+	for (i = 0; i < 2; i++)
+		if (p[i].failed) {
+			errno = p[i].failed;
+			fail("a player failed");
+		}
+	close(ab[0]); close(ab[1]); close(ba[0]); close(ba[1]);
+	return (now_ns() - start) / rounds;
+}
+
+/* Both players (threads created later inherit this) on one CPU. */
+static void pin_to_one_cpu(void)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(1, &set);
+	if (sched_setaffinity(0, sizeof(set), &set))
+		fail("sched_setaffinity");
+}
+
+int main(int argc, char **argv)
+{
+	double v[MAX_REPS];
+	int reps, i;
+
+	if (argc == 6 && !strcmp(argv[1], "thread")) {
+		int procs = atoi(argv[2]), threads = atoi(argv[3]);
+		int bps = atoi(argv[4]);
+
+		reps = atoi(argv[5]);
+		snprintf(key, sizeof(key), "thread/p%d_t%d_b%d", procs, threads,
+			 bps);
+		if (bps > MAX_BPS || reps < 1 || reps > MAX_REPS)
+			fail("bad arguments");
+		for (i = 0; i < reps; i++)
+			v[i] = thread_round(procs, threads, bps);
+	} else if (argc == 5 && !strcmp(argv[1], "hits")) {
+		int counting = !strcmp(argv[2], "count");
+		long n = atol(argv[3]);
+
+		reps = atoi(argv[4]);
+		snprintf(key, sizeof(key), "hits/%s", argv[2]);
+		if (reps < 1 || reps > MAX_REPS || n < 1)
+			fail("bad arguments");
+		for (i = 0; i < reps; i++)
+			v[i] = hits_round(counting, n);
+	} else if (argc == 5 && !strcmp(argv[1], "pingpong")) {
+		int bps = atoi(argv[2]);
+		long rounds = atol(argv[3]);
+
+		reps = atoi(argv[4]);
+		snprintf(key, sizeof(key), "pingpong/b%d", bps);
+		if (bps > MAX_BPS || reps < 1 || reps > MAX_REPS || rounds < 1)
+			fail("bad arguments");
+		pin_to_one_cpu();
+		for (i = 0; i < reps; i++)
+			v[i] = pingpong_round(bps, rounds);
+	} else {
+		fprintf(stderr, "usage: see the comment at the top of bpbench.c\n");
+		return 2;
+	}
+	report(v, reps);
+	return 0;
+}
