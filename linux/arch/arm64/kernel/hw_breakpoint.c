@@ -224,17 +224,13 @@ static void hwbp_monitors(const struct arch_hw_breakpoint *info, bool take)
 		   hwbp_kind(info) == HWBP_WATCH;
 	bool el0 = hwbp_level(info) == HWBP_EL0;
 
-	if (take) {
-		if (el0)
-			enable_debug_monitors(DBG_ACTIVE_EL0);
-		if (el1)
-			enable_debug_monitors(DBG_ACTIVE_EL1);
-	} else {
-		if (el0)
-			disable_debug_monitors(DBG_ACTIVE_EL0);
-		if (el1)
-			disable_debug_monitors(DBG_ACTIVE_EL1);
-	}
+	void (*op)(enum dbg_active_el) = take ? enable_debug_monitors :
+						 disable_debug_monitors;
+
+	if (el0)
+		op(DBG_ACTIVE_EL0);
+	if (el1)
+		op(DBG_ACTIVE_EL1);
 }
 
 /* Is slot @n of @kind held and not masked for a step on this CPU? */
@@ -722,9 +718,7 @@ static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
 			regs->pstate |= PSR_I_BIT;
 			st->irq_masked = 1;
 		}
-		if (st->foreign)
-			kernel_rewind_single_step(regs);
-		else if (!armed)
+		if (!armed && !st->foreign)
 			kernel_enable_single_step(regs);
 		else
 			kernel_rewind_single_step(regs);
@@ -804,26 +798,25 @@ hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
 }
 
 /*
- * Report a watchpoint hit. When the instruction decodes, exactly the live
- * watchpoints whose bytes it accesses are hit (some CPUs trap on an
- * unaligned access next to a watched byte, or report an address outside
- * the access), and the hit's address is the first watched byte accessed.
- * Otherwise every watchpoint holding the reported address is hit or, if
- * none does, the nearest. With @typed, only watchpoints whose type
- * matches @access count. Returns the number of candidates seen.
+ * Report a watchpoint hit. When the instruction decoded (@span: its first
+ * byte and length), exactly the live watchpoints whose bytes it accesses
+ * are hit (some CPUs trap on an unaligned access next to a watched byte,
+ * or report an address outside the access), and the hit's address is the
+ * first watched byte accessed. Otherwise every watchpoint holding the
+ * reported address @far is hit or, if none does, the nearest. A non-zero
+ * @access keeps only the watchpoints of that type. Returns the number of
+ * candidates seen.
  */
 static unsigned int __kprobes
 hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
-	       int access, bool typed, bool replay, bool *debugger)
+	       const u64 *span, int access, bool replay, bool *debugger)
 {
 	unsigned long addr = untagged_addr(far), best_dist = ULONG_MAX, dist;
 	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
 	struct perf_event *bp, *best = NULL;
 	unsigned int n, seen = 0, exact = 0;
-	bool decoded;
-	u64 start, len, lo;
+	u64 lo;
 
-	decoded = hwbp_access(regs, &start, &len);
 	for (n = 0; n < hwbp_nr[HWBP_WATCH]; n++) {
 		const struct arch_hw_breakpoint *info;
 
@@ -833,17 +826,18 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 		info = counter_arch_bp(bp);
 		if (!(hwbp_level(info) & levels))
 			continue;
-		if (typed && !(hw_breakpoint_type(bp) & access))
+		if (access && !(hw_breakpoint_type(bp) & access))
 			continue;
 		seen++;
-		if (decoded) {
+		if (span) {
 			lo = info->address + __ffs(info->ctrl.len);
-			if (start > info->address + __fls(info->ctrl.len) ||
-			    start + len - 1 < lo)
+			if (span[0] > info->address + __fls(info->ctrl.len) ||
+			    span[0] + span[1] - 1 < lo)
 				continue;
 			exact++;
 			if (!replay)
-				*debugger |= hwbp_report(bp, max(start, lo), regs);
+				*debugger |= hwbp_report(bp, max(span[0], lo),
+							 regs);
 			continue;
 		}
 		dist = hwbp_distance(info, addr);
@@ -876,16 +870,19 @@ void __kprobes do_watchpoint(unsigned long far, unsigned long esr,
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
 	int access = esr & ESR_ELx_WNR ? HW_BREAKPOINT_W : HW_BREAKPOINT_R;
 	bool replay, debugger = false;
+	u64 span[2];	/* the access: first byte, length */
+	const u64 *decoded;
 
 	lockdep_assert_irqs_disabled();
 	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_WATCH);
+	decoded = hwbp_access(regs, &span[0], &span[1]) ? span : NULL;
 	rcu_read_lock();
 	/*
 	 * An atomic or a cache maintenance operation may be reported with
 	 * the other access type: then any live watchpoint will do.
 	 */
-	if (!hwbp_attribute(hc, regs, far, access, true, replay, &debugger))
-		hwbp_attribute(hc, regs, far, access, false, replay, &debugger);
+	if (!hwbp_attribute(hc, regs, far, decoded, access, replay, &debugger))
+		hwbp_attribute(hc, regs, far, decoded, 0, replay, &debugger);
 	rcu_read_unlock();
 	hwbp_after_hit(hc, regs, HWBP_WATCH, debugger);
 }
