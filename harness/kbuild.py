@@ -16,6 +16,8 @@ def fragments(kernel, arch):
     names = ["common.config", f"{arch}.config"]
     if base_kernel(kernel) == "ours":
         names.append("ours.config")
+        if os.path.exists(os.path.join(CONFIGS, f"ours-{arch}.config")):
+            names.append(f"ours-{arch}.config")
     names += [f"{v}.config" for v in variants(kernel)]
     return [os.path.join(CONFIGS, n) for n in names]
 

@@ -242,6 +242,84 @@ static void test_unprivileged(void)
 		close(fds[n]);
 }
 
+#if defined(__x86_64__)
+/* A symbol's address from /proc/kallsyms (root sees real addresses). */
+static unsigned long kallsyms_addr(const char *name)
+{
+	char line[256], sym[128], type;
+	unsigned long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx %c %127s", &addr, &type, sym) == 3 &&
+		    !strcmp(sym, name)) {
+			fclose(f);
+			return addr;
+		}
+	}
+	fclose(f);
+	return 0;
+}
+
+/*
+ * Memory the #DB entry touches with the breakpoints armed is refused to
+ * root too (EINVAL): a watchpoint there would recurse #DB on its IST
+ * stack. The per-CPU parts of the list are checked in KUnit
+ * (arch/x86/kernel/hw_breakpoint_test.c); here the fixed CPU entry area
+ * and the globals. Then #DB is raised from user mode and from the kernel:
+ * had one been accepted, the guest would hang here.
+ */
+static void test_entry_path_refused(void)
+{
+	static const struct { const char *what; unsigned long off; } cea[] = {
+		{ "the CPU entry area", 0 },
+		{ "the CPU entry area (CPU 0's IST stacks)", 0x1f000 },
+	};
+	struct perf_event_attr attr = {
+		.sample_period = 1, .exclude_hv = 1,
+	};
+	unsigned long pred = kallsyms_addr("x86_pred_cmd");
+	int fds[4], nfds = 0, fd, i, ufd;
+
+	for (i = 0; i < (int)(sizeof(cea) / sizeof(cea[0])); i++) {
+		fd = perf_bp_open((void *)(0xfffffe0000000000UL + cea[i].off),
+				  HW_BREAKPOINT_RW, 8, -1, 0, &attr);
+		expect_errno(cea[i].what, fd, EINVAL);
+		if (fd >= 0)
+			fds[nfds++] = fd;
+	}
+	if (tap_ok(pred != 0, "x86_pred_cmd is in /proc/kallsyms")) {
+		fd = perf_bp_open((void *)pred, HW_BREAKPOINT_RW, 8, -1, 0, &attr);
+		expect_errno("x86_pred_cmd (read by the entry IBPB)", fd, EINVAL);
+		if (fd >= 0)
+			fds[nfds++] = fd;
+	}
+
+	/* #DB from user mode and from the kernel (copy_to_user()). */
+	ufd = open_bp((void *)&var, HW_BREAKPOINT_W, 8, 0, 1);
+	if (tap_ok(ufd >= 0, "a watchpoint to raise #DB with opens (errno %d)",
+		   errno)) {
+		int p[2];
+
+		do_writes(10);
+		if (!pipe(p)) {
+			if (write(p[1], "x", 1) != 1 ||
+			    read(p[0], (void *)&var, 1) != 1)
+				tap_diag("pipe write/read failed");
+			close(p[0]);
+			close(p[1]);
+		}
+		expect_count("#DB raised from user mode and the kernel, no hang",
+			     ufd, 11);
+		close(ufd);
+	}
+	while (nfds--)
+		close(fds[nfds]);
+}
+#endif
+
 int main(void)
 {
 	test_counts();
@@ -249,5 +327,8 @@ int main(void)
 	test_period();
 	test_bad_requests();
 	test_unprivileged();
+#if defined(__x86_64__)
+	test_entry_path_refused();
+#endif
 	return tap_done();
 }

@@ -16,29 +16,55 @@
  * Stepping over a hit. A breakpoint or watchpoint traps before its
  * instruction completes: returning to it would trap again. So, unless a
  * debugger owns the event (below), the instruction is stepped with the
- * trapping kind of register masked: hwbp_step_arm() masks it on this CPU
- * and arms a software step; when the step exception comes,
- * try_step_suspended_breakpoints() unmasks it. The same code serves
+ * trapping kinds of register masked on this CPU: hwbp_step_arm() masks
+ * them and arms a software step; when the step exception comes,
+ * try_step_suspended_breakpoints() unmasks them. The same code serves
  * breakpoints and watchpoints, user mode (state per thread) and the kernel
  * (state per CPU), whatever overflow handler the event has: perf's, a
  * kernel user's own, or perf's sigtrap.
  *
- * Diversions. Between the trap and the step, something else may run
- * first: the handler of a signal (perf's sigtrap delivers one there), or,
- * for a kernel hit, an interrupt. The step then ends in that code instead,
- * which hwbp_step_done() recognises (neither after the instruction nor on
- * its stack). The registers are unmasked, so that the handler is watched
- * as usual, and the step is remembered as diverted: when the handler
- * returns to the instruction with the same stack pointer and it traps
- * again, the hit is not reported a second time, it is only stepped. Each
- * execution of an instruction is reported once, and a sigtrap handler
- * cannot make its own instruction trap forever.
+ * Who owns a step. In user mode, MDSCR_EL1.SS is set on the way out to a
+ * thread that has TIF_SINGLESTEP (ptrace's PTRACE_SINGLESTEP, and uprobes'
+ * out-of-line step) or TIF_HWBP_STEP (this file's step over a hit). The
+ * two never touch each other's flag: PTRACE_CONT clears only ptrace's,
+ * syscall exit and signal delivery report a step only for ptrace's, and
+ * this file sets and clears only its own. When both are set, one step
+ * exception serves both: this file ends its step, then passes the
+ * exception on (do_el0_softstep()), so the debugger or uprobes sees its
+ * step end one instruction later, as it would without the hit. In the
+ * kernel, a step that kgdb had already armed when the hit came is
+ * "foreign": its exception is passed on to kgdb.
+ *
+ * Diversions and replays. Between the trap and the step, something else
+ * may run first: the handler of a signal (perf's sigtrap delivers one
+ * there), or, for a kernel hit, an interrupt. The step then ends in that
+ * code instead, which hwbp_step_done() recognises (neither after the
+ * instruction nor on its stack), or a hit in that code comes first. The
+ * registers are unmasked, so that the handler is watched as usual, and the
+ * instruction is remembered as diverted, with the kinds already reported.
+ * When it traps again with the same PC and stack pointer, that is a replay:
+ * it is stepped, and no event other than a debugger's is told a second
+ * time. The diverted records form a short stack (ARM64_HWBP_DIVERTED per
+ * thread and per CPU): a handler's own hits, or a signal nested in a
+ * signal, push their records above the outer one, and a replay of the
+ * outer instruction drops those above it, whose handlers are over. Each
+ * execution of an instruction is reported once per event, and a sigtrap
+ * handler cannot make its own instruction trap forever.
+ *
+ * Interrupts during a kernel step. A kernel hit's step masks interrupts in
+ * the stepped context (PSTATE.I in the saved state), so that no interrupt
+ * takes the step, unless the instruction reads or writes DAIF, raises an
+ * exception or has an exception-table entry (hwbp_may_mask_irqs()): the
+ * mask must be taken back when the step ends after the instruction, and
+ * that is the only place it can be. Those few instructions are stepped
+ * with interrupts as they were, and the replay rule covers an interrupt.
  *
  * Debuggers. ptrace's events (the thread's hbp_break[] and hbp_watch[])
  * are stepped over by the debugger, which is told of the hit with
  * SIGTRAP and single-steps the instruction with its registers disabled,
- * as the arm64 ptrace ABI has always had it. A hit in the kernel (a user
- * watchpoint touched by copy_to_user()) is stepped here for everyone.
+ * as the arm64 ptrace ABI has always had it; they are told of every trap.
+ * A hit in the kernel (a user watchpoint touched by copy_to_user()) is
+ * stepped here for everyone.
  *
  * Watchpoint addresses. The data address the CPU reports (FAR) lies in
  * the access, but need not be a watched byte: an stp or a DC ZVA that
@@ -52,12 +78,14 @@
 #include <linux/bitfield.h>
 #include <linux/compat.h>
 #include <linux/cpuhotplug.h>
+#include <linux/extable.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/kprobes.h>
 #include <linux/perf_event.h>
 #include <linux/ptrace.h>
 #include <linux/rcupdate.h>
 #include <linux/smp.h>
+#include <linux/uaccess.h>
 
 #include <asm/debug-monitors.h>
 #include <asm/esr.h>
@@ -98,7 +126,6 @@ static_assert(HWBP_FITS(ARM_DBG_CTRL_LSC,
 static_assert(HWBP_FITS(ARM_DBG_CTRL_BAS, ARM_BREAKPOINT_LEN_8));
 static_assert(BIT(ARM_WATCH_GRANULE) - 1 == ARM_BREAKPOINT_LEN_8);
 static_assert(BIT(ARM_BREAK_GRANULE) - 1 == ARM_BREAKPOINT_LEN_4);
-static_assert(HWBP_STEP_NONE == 0);
 
 /*
  * Register banks. DBGBVR<n>_EL1, DBGBCR<n>_EL1, DBGWVR<n>_EL1 and
@@ -294,6 +321,7 @@ int arch_install_hw_breakpoint(struct perf_event *bp)
 		hwbp_monitors(info, true);
 		hwbp_write(hwbp_value_bank[kind], n, info->address);
 		hwbp_write_ctrl(hc, kind, n);
+		isb();
 		return 0;
 	}
 	WARN_ONCE(1, "no free %s register\n",
@@ -320,6 +348,7 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp)
 			continue;
 		hc->owner[kind][n] = NULL;
 		hwbp_write(hwbp_ctrl_bank[kind], n, 0);
+		isb();
 		hwbp_monitors(info, false);
 		return;
 	}
@@ -479,13 +508,72 @@ hwbp_step_of(struct hwbp_cpu *hc, struct pt_regs *regs)
 	return user_mode(regs) ? &current->thread.debug.step : &hc->kstep;
 }
 
-/* Did this instruction trap already, its hit reported but not stepped? */
-static bool __kprobes hwbp_replay(const struct arm64_hwbp_step *st,
-				  const struct pt_regs *regs,
-				  enum hwbp_kind kind)
+/* The trapping context's own stack pointer (r13 for an AArch32 thread). */
+static unsigned long __kprobes hwbp_sp(struct pt_regs *regs)
 {
-	return st->state != HWBP_STEP_NONE && st->pc == regs->pc &&
-	       st->sp == regs->sp && (st->kinds & BIT(kind));
+	return user_stack_pointer(regs);
+}
+
+/* The size of the instruction at regs->pc: A64 and A32 4, T32 2 or 4. */
+static u8 __kprobes hwbp_insn_size(struct pt_regs *regs)
+{
+	__le16 half;
+
+	if (!compat_user_mode(regs) || !compat_thumb_mode(regs))
+		return AARCH64_INSN_SIZE;
+	if (copy_from_user_nofault(&half, (void __user *)regs->pc,
+				   sizeof(half)))
+		return sizeof(half);
+	return aarch32_insn_is_wide(le16_to_cpu(half)) ? 4 : 2;
+}
+
+static bool __kprobes hwbp_same_insn(const struct arm64_hwbp_insn *in,
+				     struct pt_regs *regs)
+{
+	return in->pc == regs->pc && in->sp == hwbp_sp(regs);
+}
+
+/* Remember @st->cur as diverted; the oldest record makes room if needed. */
+static void __kprobes hwbp_push_diverted(struct arm64_hwbp_step *st)
+{
+	if (st->nr_diverted == ARM64_HWBP_DIVERTED) {
+		memmove(&st->diverted[0], &st->diverted[1],
+			sizeof(st->diverted[0]) * (ARM64_HWBP_DIVERTED - 1));
+		st->nr_diverted--;
+	}
+	st->diverted[st->nr_diverted++] = st->cur;
+	st->armed = 0;
+}
+
+/*
+ * A hit at regs->pc: make its instruction @st->cur. A step still armed for
+ * another instruction was diverted there before its step exception came
+ * (the diversion's first instruction trapped). An instruction found among
+ * the diverted ones is a re-execution: its record, with the kinds already
+ * reported, becomes current, and the records after it go, since their
+ * diversions were nested in its own and are over.
+ */
+static void __kprobes hwbp_step_begin(struct arm64_hwbp_step *st,
+				      struct pt_regs *regs)
+{
+	int i;
+
+	if (st->armed) {
+		if (hwbp_same_insn(&st->cur, regs))
+			return;
+		hwbp_push_diverted(st);
+	}
+	for (i = st->nr_diverted - 1; i >= 0; i--) {
+		if (hwbp_same_insn(&st->diverted[i], regs)) {
+			st->cur = st->diverted[i];
+			st->nr_diverted = i;
+			return;
+		}
+	}
+	st->cur.pc = regs->pc;
+	st->cur.sp = hwbp_sp(regs);
+	st->cur.size = hwbp_insn_size(regs);
+	st->cur.kinds = 0;
 }
 
 /*
@@ -493,13 +581,15 @@ static bool __kprobes hwbp_replay(const struct arm64_hwbp_step *st,
  * branch, the stack pointer is unchanged (a branch never writes it). A
  * signal frame or an exception stack always moves the stack pointer, and
  * nothing else than the instruction runs between the trap and the step.
+ * A PC still on the instruction means it never ran (a pending step, or a
+ * debugger rewound the state machine).
  */
-static bool __kprobes hwbp_step_done(const struct arm64_hwbp_step *st,
-				     const struct pt_regs *regs)
+static bool __kprobes hwbp_step_done(const struct arm64_hwbp_insn *in,
+				     struct pt_regs *regs)
 {
-	if (regs->pc == st->pc)
+	if (regs->pc == in->pc)
 		return false;
-	return regs->pc == st->pc + AARCH64_INSN_SIZE || regs->sp == st->sp;
+	return regs->pc == in->pc + in->size || hwbp_sp(regs) == in->sp;
 }
 
 /* Is @bp one of the current thread's ptrace breakpoints? */
@@ -520,16 +610,32 @@ hwbp_debugger_owned(struct perf_event *bp)
 	return false;
 }
 
+/* What delivering the hits of one exception found (hwbp_report()). */
+struct hwbp_hit {
+	bool	replay;		/* the instruction's @kind was reported */
+	bool	debugger;	/* a ptrace event hit in user mode */
+	bool	reported;	/* an event other than those was told */
+};
+
 /*
- * Deliver a hit to its event. Returns true if a debugger will step over
- * the instruction itself (a ptrace event hit in user mode).
+ * Deliver a hit to its event. A ptrace event hit in user mode is told of
+ * every trap: the debugger steps over the instruction itself, as the arm64
+ * ptrace ABI has always had it. Every other event is told once per
+ * execution of the instruction, so not on a replay.
  */
-static bool __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
-				  struct pt_regs *regs)
+static void __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
+				  struct pt_regs *regs, struct hwbp_hit *hit)
 {
+	bool debugger = user_mode(regs) && hwbp_debugger_owned(bp);
+
+	if (hit->replay && !debugger)
+		return;
 	counter_arch_bp(bp)->trigger = trigger;
 	perf_bp_event(bp, regs);
-	return user_mode(regs) && hwbp_debugger_owned(bp);
+	if (debugger)
+		hit->debugger = true;
+	else
+		hit->reported = true;
 }
 
 /*
@@ -546,7 +652,7 @@ static bool __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
 #define LDST_ATOMIC_VAL		0x38200000
 #define LDST_PAIR_MASK		0x3a000000	/* LDP/STP, LDNP/STNP, LDPSW */
 #define LDST_PAIR_VAL		0x28000000
-#define LDST_EXCL_MASK		0x3f000000	/* LDXR/STXR, LDAR/STLR, ... */
+#define LDST_EXCL_MASK		0x3f000000	/* LDXR/STXR, LDAR/STLR, CAS(P) */
 #define LDST_EXCL_VAL		0x08000000
 #define LDST_LIT_MASK		0x3b000000	/* LDR (literal) */
 #define LDST_LIT_VAL		0x18000000
@@ -558,7 +664,9 @@ static bool __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
 #define LDST_RM(insn)		(((insn) >> 16) & 0x1f)
 #define LDST_IMM9_MODE(insn)	(((insn) >> 10) & 3)	/* 1: post-index */
 #define LDST_PAIR_MODE(insn)	(((insn) >> 23) & 3)	/* 1: post-index */
-#define LDST_EXCL_PAIR(insn)	(((insn) >> 21) & 1)
+#define LDST_EXCL_PAIR(insn)	(((insn) >> 21) & 1)	/* o1 */
+#define LDST_EXCL_O2(insn)	(((insn) >> 23) & 1)
+#define LDST_PAIR_SZ(insn)	(((insn) >> 30) & 1)
 
 static u64 __kprobes hwbp_xreg(const struct pt_regs *regs, unsigned int n,
 			       bool sp)
@@ -616,8 +724,19 @@ hwbp_decode_access(u32 insn, const struct pt_regs *regs, u64 *start, u64 *len)
 		*len = 2 << scale;
 		return true;
 	} else if ((insn & LDST_EXCL_MASK) == LDST_EXCL_VAL) {
+		/*
+		 * o2 (bit 23) and o1 (bit 21) split the class: CAS (both
+		 * set) moves one register of the access size; LDXP/STXP and
+		 * CASP (o1 alone) move two registers of 4 << sz bytes, sz
+		 * being bit 30 (bit 31 tells CASP from the exclusive pair);
+		 * the rest (LDXR/STXR, LDAR/STLR) one register.
+		 */
 		*start = base;
-		*len = (u64)1 << scale << LDST_EXCL_PAIR(insn);
+		if (!aarch64_insn_is_cas(insn) && LDST_EXCL_PAIR(insn) &&
+		    !LDST_EXCL_O2(insn))
+			*len = 8 << LDST_PAIR_SZ(insn);
+		else
+			*len = (u64)1 << scale;
 		return true;
 	} else if ((insn & LDST_LIT_MASK) == LDST_LIT_VAL) {
 		unsigned int opc = LDST_SIZE(insn);
@@ -656,92 +775,127 @@ static bool __kprobes hwbp_access(const struct pt_regs *regs, u64 *start,
 }
 
 /*
- * May the step over the instruction at regs->pc mask interrupts? Not if
- * it writes PSTATE.{D,A,I,F} itself, which the mask would undo or be
- * undone by; nor if it accesses user memory, whose page faults must be
- * handled with the context's own interrupt state.
+ * May the step over the kernel instruction at regs->pc mask interrupts?
+ * Interrupts must never stay masked after the step, so not if:
+ * - it reads or writes PSTATE.DAIF (local_irq_save() is an MRS of DAIF):
+ *   it would save the mask and restore it later, or undo it;
+ * - it raises an exception (BRK, SVC, HVC, SMC), whose handler would run
+ *   with the mask;
+ * - it has an exception-table entry: it may fault (a user access, a
+ *   *_nofault() load) and continue at its fixup, where the step never
+ *   ends and the mask could not be taken back.
  */
 static bool __kprobes hwbp_may_mask_irqs(const struct pt_regs *regs)
 {
-	u64 start, len;
 	u32 insn;
 
 	if (aarch64_insn_read((void *)regs->pc, &insn))
 		return false;
 	if (aarch64_insn_is_msr_imm(insn) || aarch64_insn_is_msr_reg(insn))
 		return false;
-	return !hwbp_decode_access(insn, regs, &start, &len) ||
-	       !is_ttbr0_addr(untagged_addr(start));
+	if (aarch64_insn_is_mrs(insn) &&
+	    aarch64_insn_extract_system_reg(insn) == AARCH64_INSN_SPCLREG_DAIF)
+		return false;
+	if (aarch64_insn_is_exception(insn))
+		return false;
+	return !search_exception_tables(regs->pc);
 }
 
 /*
- * Mask @kind at the levels @levels on this CPU and arm a step over the
- * instruction at regs->pc (again, if it trapped on another kind or came
- * back after a diversion).
+ * Bring this CPU's masks in line with the steps in flight: @tsk's user-mode
+ * step (the thread running here, or about to) masks its kinds at EL0; the
+ * CPU's kernel step masks its kinds at both levels (a kernel load or store
+ * may be a user access, checked against EL0 watchpoints).
+ */
+static void __kprobes hwbp_sync_masks(struct hwbp_cpu *hc,
+				      struct task_struct *tsk)
+{
+	const struct arm64_hwbp_step *ust = &tsk->thread.debug.step;
+	const struct arm64_hwbp_step *kst = &hc->kstep;
+	bool changed = false;
+	enum hwbp_kind kind;
+	u8 user, kernel;
+
+	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
+		user = ust->armed && (ust->cur.kinds & BIT(kind)) ? HWBP_EL0 : 0;
+		kernel = kst->armed && (kst->cur.kinds & BIT(kind)) ?
+			 HWBP_EL0 | HWBP_EL1 : 0;
+		if (hc->user_mask[kind] == user && hc->kernel_mask[kind] == kernel)
+			continue;
+		hc->user_mask[kind] = user;
+		hc->kernel_mask[kind] = kernel;
+		hwbp_apply_masks(hc, kind);
+		changed = true;
+	}
+	if (changed)
+		isb();
+}
+
+/*
+ * Arm the step over @st->cur, the instruction at regs->pc, with the kinds
+ * it trapped on masked on this CPU (again, if it trapped on another kind
+ * or came back after a diversion).
  */
 static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
-				    enum hwbp_kind kind, u8 levels)
+				    struct arm64_hwbp_step *st)
 {
-	bool user = user_mode(regs);
-	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
-	bool armed = st->state == HWBP_STEP_ARMED;
+	bool again = st->armed;
 
-	/* A new instruction, or this one again after a diversion? */
-	if (st->state == HWBP_STEP_NONE || st->pc != regs->pc ||
-	    st->sp != regs->sp) {
-		st->kinds = 0;
-		st->pc = regs->pc;
-		st->sp = regs->sp;
+	if (!again) {
 		st->irq_masked = 0;
+		st->foreign = !user_mode(regs) && kernel_active_single_step();
 	}
-	if (!armed)
-		st->foreign = user ? test_thread_flag(TIF_SINGLESTEP) :
-				     kernel_active_single_step();
-	st->kinds |= BIT(kind);
-	st->state = HWBP_STEP_ARMED;
+	st->armed = 1;
+	hwbp_sync_masks(hc, current);
 
-	if (user) {
-		hc->user_mask[kind] |= levels;
-		hwbp_apply_masks(hc, kind);
-		user_enable_single_step(current);
-		/* Step this instruction, not the one after it. */
-		user_rewind_single_step(current);
-	} else {
-		hc->kernel_mask[kind] |= levels;
-		hwbp_apply_masks(hc, kind);
+	if (user_mode(regs)) {
 		/*
-		 * No interrupt between the instruction and its step: one
-		 * taken there would end the step in its entry code.
+		 * The step is ours alone: TIF_HWBP_STEP, not ptrace's
+		 * TIF_SINGLESTEP, so that syscall exit and signal delivery
+		 * never take it for a debugger's. SPSR.SS set: step this
+		 * instruction, not the one after it.
 		 */
-		if (!st->foreign && !st->irq_masked &&
-		    !(regs->pstate & PSR_I_BIT) && hwbp_may_mask_irqs(regs)) {
-			regs->pstate |= PSR_I_BIT;
-			st->irq_masked = 1;
-		}
-		if (!armed && !st->foreign)
-			kernel_enable_single_step(regs);
-		else
-			kernel_rewind_single_step(regs);
+		set_thread_flag(TIF_HWBP_STEP);
+		regs->pstate |= DBG_SPSR_SS;
+		return;
 	}
+	/*
+	 * No interrupt between the instruction and its step: one taken there
+	 * would end the step in its entry code.
+	 */
+	if (!st->foreign && !st->irq_masked && !(regs->pstate & PSR_I_BIT) &&
+	    hwbp_may_mask_irqs(regs)) {
+		regs->pstate |= PSR_I_BIT;
+		st->irq_masked = 1;
+	}
+	if (!again && !st->foreign)
+		kernel_enable_single_step(regs);
+	else
+		kernel_rewind_single_step(regs);
 }
 
 /*
- * After the hits of one exception were reported: step over the
- * instruction unless a debugger will (user-mode ptrace hits only).
+ * After the hits of one exception of @kind were delivered: step over the
+ * instruction, unless a debugger was told and will. Its record then keeps
+ * what else was told, for when the debugger's step traps again.
  */
 static void __kprobes hwbp_after_hit(struct hwbp_cpu *hc, struct pt_regs *regs,
-				     enum hwbp_kind kind, bool debugger)
+				     enum hwbp_kind kind,
+				     const struct hwbp_hit *hit)
 {
-	u8 levels;
+	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
 
-	if (debugger)
+	if (hit->debugger) {
+		if (st->armed)
+			return;
+		if (hit->reported)
+			st->cur.kinds |= BIT(kind);
+		if (st->cur.kinds)
+			hwbp_push_diverted(st);
 		return;
-	/*
-	 * In the kernel, a load or store may be a user access (LDTR/STTR,
-	 * checked against EL0 watchpoints) or a kernel one: mask both.
-	 */
-	levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
-	hwbp_step_arm(hc, regs, kind, levels);
+	}
+	st->cur.kinds |= BIT(kind);
+	hwbp_step_arm(hc, regs, st);
 }
 
 static bool __kprobes hwbp_covers_insn(const struct arch_hw_breakpoint *info,
@@ -762,14 +916,16 @@ static bool __kprobes hwbp_covers_insn(const struct arch_hw_breakpoint *info,
 void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
 {
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
 	unsigned long pc = instruction_pointer(regs);
-	bool replay, debugger = false;
 	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL1;
+	struct hwbp_hit hit = {};
 	struct perf_event *bp;
 	unsigned int n;
 
 	lockdep_assert_irqs_disabled();
-	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_BRK);
+	hwbp_step_begin(st, regs);
+	hit.replay = st->cur.kinds & BIT(HWBP_BRK);
 	rcu_read_lock();
 	for (n = 0; n < hwbp_nr[HWBP_BRK]; n++) {
 		if (!hwbp_live(hc, HWBP_BRK, n))
@@ -778,11 +934,10 @@ void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
 		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
 		    !hwbp_covers_insn(counter_arch_bp(bp), pc))
 			continue;
-		if (!replay)
-			debugger |= hwbp_report(bp, pc, regs);
+		hwbp_report(bp, pc, regs, &hit);
 	}
 	rcu_read_unlock();
-	hwbp_after_hit(hc, regs, HWBP_BRK, debugger);
+	hwbp_after_hit(hc, regs, HWBP_BRK, &hit);
 }
 
 /* How far @addr is from the bytes @info watches; 0 if it is one of them. */
@@ -809,7 +964,7 @@ hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
  */
 static unsigned int __kprobes
 hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
-	       const u64 *span, int access, bool replay, bool *debugger)
+	       const u64 *span, int access, struct hwbp_hit *hit)
 {
 	unsigned long addr = untagged_addr(far), best_dist = ULONG_MAX, dist;
 	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
@@ -835,23 +990,20 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 			    span[0] + span[1] - 1 < lo)
 				continue;
 			exact++;
-			if (!replay)
-				*debugger |= hwbp_report(bp, max(span[0], lo),
-							 regs);
+			hwbp_report(bp, max(span[0], lo), regs, hit);
 			continue;
 		}
 		dist = hwbp_distance(info, addr);
 		if (!dist) {
 			exact++;
-			if (!replay)
-				*debugger |= hwbp_report(bp, far, regs);
+			hwbp_report(bp, far, regs, hit);
 		} else if (dist < best_dist) {
 			best_dist = dist;
 			best = bp;
 		}
 	}
-	if (!exact && best && !replay)
-		*debugger |= hwbp_report(best, far, regs);
+	if (!exact && best)
+		hwbp_report(best, far, regs, hit);
 	return seen;
 }
 
@@ -869,67 +1021,73 @@ void __kprobes do_watchpoint(unsigned long far, unsigned long esr,
 {
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
 	int access = esr & ESR_ELx_WNR ? HW_BREAKPOINT_W : HW_BREAKPOINT_R;
-	bool replay, debugger = false;
+	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
+	struct hwbp_hit hit = {};
 	u64 span[2];	/* the access: first byte, length */
 	const u64 *decoded;
 
 	lockdep_assert_irqs_disabled();
-	replay = hwbp_replay(hwbp_step_of(hc, regs), regs, HWBP_WATCH);
+	hwbp_step_begin(st, regs);
+	hit.replay = st->cur.kinds & BIT(HWBP_WATCH);
 	decoded = hwbp_access(regs, &span[0], &span[1]) ? span : NULL;
 	rcu_read_lock();
 	/*
 	 * An atomic or a cache maintenance operation may be reported with
 	 * the other access type: then any live watchpoint will do.
 	 */
-	if (!hwbp_attribute(hc, regs, far, decoded, access, replay, &debugger))
-		hwbp_attribute(hc, regs, far, decoded, 0, replay, &debugger);
+	if (!hwbp_attribute(hc, regs, far, decoded, access, &hit))
+		hwbp_attribute(hc, regs, far, decoded, 0, &hit);
 	rcu_read_unlock();
-	hwbp_after_hit(hc, regs, HWBP_WATCH, debugger);
+	hwbp_after_hit(hc, regs, HWBP_WATCH, &hit);
 }
 
 /**
  * try_step_suspended_breakpoints() - the software step exception
  * @regs: where the step ended
  *
- * Unmasks the registers masked for a step over a hit and decides whether
- * the instruction ran (the step is over) or something else ran first (the
- * step was diverted; see the comment at the top of this file).
+ * Ends the step over a hit: unmasks its registers and decides whether the
+ * instruction ran (the step is over) or something else ran first (the step
+ * was diverted; see the comment at the top of this file).
  *
- * Return: true if the step was this file's alone and the exception is
- * handled; false if it was not ours, or a debugger (or kgdb) was already
- * stepping and must see it.
+ * Return: true if the exception was this file's alone and is handled;
+ * false if it was not ours, or someone else was stepping too (a debugger
+ * or uprobes in user mode, kgdb in the kernel) and must see it.
  */
 bool __kprobes try_step_suspended_breakpoints(struct pt_regs *regs)
 {
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
 	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
 	bool user = user_mode(regs);
-	u8 *mask = user ? hc->user_mask : hc->kernel_mask;
-	enum hwbp_kind kind;
 
-	if (st->state != HWBP_STEP_ARMED)
+	if (user) {
+		/*
+		 * The flag, not the record, says the step is ours: a child
+		 * forked between a hit and its step inherits the flag with
+		 * an empty record, and its first step exception is ours.
+		 */
+		if (!test_and_clear_thread_flag(TIF_HWBP_STEP))
+			return false;
+	} else if (!st->armed) {
 		return false;
+	}
 
-	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
-		if (!mask[kind])
-			continue;
-		mask[kind] = 0;
-		hwbp_apply_masks(hc, kind);
-	}
-	if (hwbp_step_done(st, regs)) {
-		st->state = HWBP_STEP_NONE;
-		if (st->irq_masked)
-			regs->pstate &= ~PSR_I_BIT;
+	if (st->armed) {
+		if (hwbp_step_done(&st->cur, regs)) {
+			st->armed = 0;
+			if (st->irq_masked)
+				regs->pstate &= ~PSR_I_BIT;
+		} else {
+			hwbp_push_diverted(st);
+		}
 		st->irq_masked = 0;
-	} else {
-		st->state = HWBP_STEP_DIVERTED;
 	}
+	hwbp_sync_masks(hc, current);
+
+	if (user)
+		return !test_thread_flag(TIF_SINGLESTEP);
 	if (st->foreign)
 		return false;
-	if (user)
-		user_disable_single_step(current);
-	else
-		kernel_disable_single_step();
+	kernel_disable_single_step();
 	return true;
 }
 
@@ -943,19 +1101,33 @@ bool __kprobes try_step_suspended_breakpoints(struct pt_regs *regs)
  */
 void hw_breakpoint_thread_switch(struct task_struct *next)
 {
-	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
-	const struct arm64_hwbp_step *st = &next->thread.debug.step;
-	enum hwbp_kind kind;
-	u8 want;
+	hwbp_sync_masks(this_cpu_ptr(&hwbp_cpu), next);
+}
 
-	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
-		want = st->state == HWBP_STEP_ARMED && (st->kinds & BIT(kind)) ?
-		       HWBP_EL0 : 0;
-		if (hc->user_mask[kind] == want)
-			continue;
-		hc->user_mask[kind] = want;
-		hwbp_apply_masks(hc, kind);
+/**
+ * hw_breakpoint_fixup() - a kernel instruction is abandoned at its fixup
+ * @regs: the context that faulted, its PC still on the instruction
+ *
+ * Called by fixup_exception() before the PC moves to the fixup. A kernel
+ * hit's step over this instruction was diverted by the fault; the
+ * instruction will not run again from here, so its record goes, and its
+ * next execution is a new one to report. Any context.
+ */
+void hw_breakpoint_fixup(struct pt_regs *regs)
+{
+	struct arm64_hwbp_step *st;
+	unsigned long flags;
+	int i;
+
+	local_irq_save(flags);
+	st = &this_cpu_ptr(&hwbp_cpu)->kstep;
+	for (i = st->nr_diverted - 1; i >= 0; i--) {
+		if (hwbp_same_insn(&st->diverted[i], regs)) {
+			st->nr_diverted = i;
+			break;
+		}
 	}
+	local_irq_restore(flags);
 }
 
 /* === CPUs coming up and resuming === */
@@ -980,6 +1152,7 @@ static int hwbp_cpu_reset(unsigned int cpu)
 			hwbp_write_ctrl(hc, kind, n);
 		}
 	}
+	isb();
 	return 0;
 }
 

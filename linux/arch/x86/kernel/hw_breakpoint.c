@@ -19,6 +19,7 @@
 #include <asm/cpu_entry_area.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
+#include <asm/nospec-branch.h>
 #include <asm/tlbflush.h>
 
 /* === DR7 and DR6 encodings === */
@@ -307,19 +308,34 @@ static bool ranges_overlap(unsigned long first, unsigned long last,
 }
 
 /*
- * Memory the CPU or the entry code touches before the #DB handler has
- * turned the breakpoints off: a breakpoint there would raise #DB inside
- * the #DB entry and recurse. That is the CPU entry area (IST stacks,
- * entry trampolines), the GDT and TSS, the per-CPU offsets used to find
- * GSBASE, the TLB state checked on entry, and cpu_dr7, which
- * local_db_save() reads in a guest before clearing DR7.
+ * Memory the CPU or the entry code touches while #DB runs on its IST
+ * stack with the breakpoints still armed: a watchpoint there would raise
+ * #DB inside the #DB entry, which reloads the same IST stack and
+ * recurses. The window is the entry up to local_db_save() (a kernel #DB)
+ * or up to the switch to the task stack in sync_regs() (a user #DB), and
+ * the exit after local_db_restore(). What it touches:
+ *
+ * - the CPU entry area (IST stacks, entry trampolines, the IDT and GDT
+ *   aliases), the GDT and TSS the CPU reads to deliver the exception;
+ * - the per-CPU offsets that find GSBASE (FSGSBASE entry);
+ * - pcpu_hot: sync_regs() reads top_of_stack, call-depth tracking writes
+ *   call_depth in every entry thunk and return;
+ * - x86_spec_ctrl_current (IBRS_ENTER) and x86_pred_cmd (entry IBPB);
+ * - fixed_percpu_data, whose stack canary the handler's prologue reads;
+ * - the call-thunk statistics, with CONFIG_CALL_THUNKS_DEBUG;
+ * - the TLB state checked on entry, and cpu_dr7, which local_db_save()
+ *   reads in a guest before clearing DR7.
+ *
+ * An NMI landing in that window touches its own per-CPU state with the
+ * breakpoints armed too; that state is private to nmi.c and not listed.
  */
 static bool x86_bp_in_entry_path(unsigned long first, unsigned long last)
 {
 	int cpu;
 
 	if (ranges_overlap(first, last, (void *)CPU_ENTRY_AREA_BASE,
-			   CPU_ENTRY_AREA_MAP_SIZE))
+			   CPU_ENTRY_AREA_MAP_SIZE) ||
+	    ranges_overlap(first, last, &x86_pred_cmd, sizeof(x86_pred_cmd)))
 		return true;
 #ifdef CONFIG_SMP
 	if (ranges_overlap(first, last, __per_cpu_offset,
@@ -337,8 +353,28 @@ static bool x86_bp_in_entry_path(unsigned long first, unsigned long last)
 		    ranges_overlap(first, last, &per_cpu(cpu_tlbstate, cpu),
 				   sizeof(struct tlb_state)) ||
 		    ranges_overlap(first, last, &per_cpu(cpu_dr7, cpu),
-				   sizeof(unsigned long)))
+				   sizeof(unsigned long)) ||
+		    ranges_overlap(first, last, &per_cpu(pcpu_hot, cpu),
+				   sizeof(struct pcpu_hot)) ||
+		    ranges_overlap(first, last,
+				   &per_cpu(x86_spec_ctrl_current, cpu),
+				   sizeof(u64)))
 			return true;
+#ifdef CONFIG_X86_64
+		if (ranges_overlap(first, last, &per_cpu(fixed_percpu_data, cpu),
+				   sizeof(struct fixed_percpu_data)))
+			return true;
+#endif
+#ifdef CONFIG_CALL_THUNKS_DEBUG
+		if (ranges_overlap(first, last, &per_cpu(__x86_call_count, cpu),
+				   sizeof(u64)) ||
+		    ranges_overlap(first, last, &per_cpu(__x86_ret_count, cpu),
+				   sizeof(u64)) ||
+		    ranges_overlap(first, last,
+				   &per_cpu(__x86_stuffs_count, cpu),
+				   sizeof(u64)))
+			return true;
+#endif
 	}
 	return false;
 }

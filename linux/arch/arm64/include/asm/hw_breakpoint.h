@@ -51,33 +51,52 @@ struct arch_hw_breakpoint {
 };
 
 /**
- * struct arm64_hwbp_step - a step over a trapping instruction, in flight
+ * struct arm64_hwbp_insn - one trapping instruction the step engine knows
  * @pc: the instruction's address
- * @sp: the stack pointer when it trapped: a re-execution after a signal
- *	handler or an interrupt ran in between comes back with the same one
- * @state: HWBP_STEP_NONE, HWBP_STEP_ARMED or HWBP_STEP_DIVERTED
- * @kinds: which register kinds trapped on it (BIT(0) breakpoints,
- *	BIT(1) watchpoints); their hits have been reported
- * @foreign: the single step was already someone else's (a debugger's or
- *	kgdb's) when the hit came; its exception is passed on to them
- * @irq_masked: (kernel) interrupts were masked in the stepped context
- *	for the step, to be unmasked when it is over
- *
- * One per thread for hits in user mode (in struct debug_info), one per
- * CPU for hits in the kernel; arch/arm64/kernel/hw_breakpoint.c owns it.
+ * @sp: the stack pointer when it trapped. A re-execution after a signal
+ *	handler or an interrupt ran in between comes back with the same one,
+ *	which tells it from a new execution of the same instruction deeper in
+ *	the stack
+ * @kinds: the register kinds (BIT(0) breakpoints, BIT(1) watchpoints)
+ *	whose events were told of this execution
+ * @size: the instruction's size in bytes (2 for a 16-bit T32 one)
  */
-struct arm64_hwbp_step {
+struct arm64_hwbp_insn {
 	unsigned long	pc;
 	unsigned long	sp;
-	u8		state;
 	u8		kinds;
-	u8		foreign;
-	u8		irq_masked;
+	u8		size;
 };
 
-#define HWBP_STEP_NONE		0
-#define HWBP_STEP_ARMED		1
-#define HWBP_STEP_DIVERTED	2
+/* Diverted steps remembered per thread (user) or per CPU (kernel). */
+#define ARM64_HWBP_DIVERTED	4
+
+/**
+ * struct arm64_hwbp_step - the steps over trapping instructions of one
+ *	context
+ * @cur: the instruction being stepped, when @armed
+ * @diverted: instructions whose step something else (a signal handler,
+ *	an interrupt) took over before they ran, oldest first; each is
+ *	stepped again without a second report when it traps again
+ * @nr_diverted: entries of @diverted in use
+ * @armed: a step over @cur is in flight; its registers are masked
+ * @foreign: (kernel) the single step was already kgdb's when the hit came;
+ *	its exception is passed on
+ * @irq_masked: (kernel) interrupts were masked in the stepped context for
+ *	the step, to be unmasked when it is over
+ *
+ * One per thread for hits in user mode (in struct debug_info), one per
+ * CPU for hits in the kernel; arch/arm64/kernel/hw_breakpoint.c owns it
+ * and documents the rules.
+ */
+struct arm64_hwbp_step {
+	struct arm64_hwbp_insn	cur;
+	struct arm64_hwbp_insn	diverted[ARM64_HWBP_DIVERTED];
+	u8			nr_diverted;
+	u8			armed;
+	u8			foreign;
+	u8			irq_masked;
+};
 
 /* Fields of DBGBCR<n>_EL1 and DBGWCR<n>_EL1 (Arm ARM D19.3). */
 #define ARM_DBG_CTRL_E		BIT(0)		/* enable */
@@ -167,13 +186,17 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp);
 void hw_breakpoint_pmu_read(struct perf_event *bp);
 int hw_breakpoint_slots(int type);
 
+struct pt_regs;
+
 #ifdef CONFIG_HAVE_HW_BREAKPOINT
 void hw_breakpoint_thread_switch(struct task_struct *next);
 void ptrace_hw_copy_thread(struct task_struct *task);
+void hw_breakpoint_fixup(struct pt_regs *regs);
 #else
 /* Without perf events there is no breakpoint to follow or to copy. */
 static inline void hw_breakpoint_thread_switch(struct task_struct *next) { }
 static inline void ptrace_hw_copy_thread(struct task_struct *task) { }
+static inline void hw_breakpoint_fixup(struct pt_regs *regs) { }
 #endif
 
 /* The number of breakpoint register pairs every CPU has. */

@@ -1,0 +1,560 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Hits inside the handling of other hits, and steps that belong to more
+ * than one owner:
+ *
+ *  - the nested-hit matrix: an outer event (sigtrap watchpoint, sigtrap
+ *    execute breakpoint, ptrace watchpoint, counting watchpoint) whose
+ *    handling runs code that hits an inner event (counting or sigtrap,
+ *    watchpoint or execute breakpoint): the outer's SIGTRAP handler, the
+ *    handler of the signal a tracer injects when it continues, or of a
+ *    profiling timer. Every count is exact, there is exactly one signal
+ *    per outer hit, and nothing loops (each case runs under a timeout);
+ *  - an execute breakpoint on the system-call instruction itself, counting
+ *    and sigtrap, on getpid() and on fork(): nobody is killed by SIGTRAP;
+ *  - a tracer single-stepping a tracee stopped by the SIGTRAP of the
+ *    tracee's own sigtrap breakpoint: the step stops one instruction
+ *    later (rr issue #4100), and PTRACE_CONT goes on without re-trapping.
+ */
+#include <stdio.h>
+#include <sys/mman.h>
+#include <sys/time.h>
+#include "tap.h"
+#include "hwbp_guest.h"
+
+#ifndef TRAP_PERF
+#define TRAP_PERF	6
+#endif
+#ifndef TRAP_HWBKPT
+#define TRAP_HWBKPT	4
+#endif
+
+#define N		10	/* outer hits per case */
+#define N_TIMED		20000	/* stores under the profiling timer */
+#define CASE_TIMEOUT	60	/* seconds; a loop is a failure, not a hang */
+#define OUTER_COOKIE	0x0111UL
+#define INNER_COOKIE	0x1222UL
+
+/* glibc's siginfo_t does not name the perf fields (_sigfault._perf). */
+struct perf_siginfo {
+	int		signo, err, code, pad;
+	void		*addr;
+	unsigned long	data;
+	uint32_t	type, flags;
+};
+
+static volatile uint64_t var __attribute__((aligned(8)));
+static volatile uint64_t other __attribute__((aligned(8)));
+
+static noinline void outer_fn(void)
+{
+	asm volatile("" ::: "memory");
+}
+
+static noinline void inner_fn(void)
+{
+	asm volatile("" ::: "memory");
+}
+
+enum outer { O_SIG_W, O_SIG_X, O_PT_W, O_CNT_W, O_NR };
+enum inner { I_CNT_W, I_CNT_X, I_SIG_W, I_SIG_X, I_NR };
+
+static const char *const outer_name[O_NR] = {
+	[O_SIG_W] = "sigtrap watchpoint",
+	[O_SIG_X] = "sigtrap execute breakpoint",
+	[O_PT_W] = "ptrace watchpoint",
+	[O_CNT_W] = "counting watchpoint",
+};
+
+static const char *const inner_name[I_NR] = {
+	[I_CNT_W] = "counting watchpoint",
+	[I_CNT_X] = "counting execute breakpoint",
+	[I_SIG_W] = "sigtrap watchpoint",
+	[I_SIG_X] = "sigtrap execute breakpoint",
+};
+
+/* What a case's processes count, in memory they share. */
+struct tally {
+	int	outer_sigs;	/* SIGTRAPs carrying OUTER_COOKIE */
+	int	inner_sigs;	/* SIGTRAPs carrying INNER_COOKIE */
+	int	bad_sigs;	/* SIGTRAPs that are neither */
+	int	actions;	/* inner accesses made by handlers */
+	int	tracer_hits;	/* ptrace stops with TRAP_HWBKPT */
+	long long outer_count, inner_count;
+	int	setup_errno;
+	int	done;
+};
+
+static struct tally *tally;
+static enum inner cur_inner;
+
+/* The inner access, as handlers make it. */
+static void inner_action(void)
+{
+	__atomic_fetch_add(&tally->actions, 1, __ATOMIC_RELAXED);
+	if (cur_inner == I_CNT_W || cur_inner == I_SIG_W)
+		other = other + 1;
+	else
+		inner_fn();
+}
+
+static void on_trap(int sig, siginfo_t *si, void *uc)
+{
+	struct perf_siginfo info;
+
+	(void)sig;
+	(void)uc;
+	memcpy(&info, si, sizeof(info));
+	if (info.code == TRAP_PERF && info.data == OUTER_COOKIE) {
+		__atomic_fetch_add(&tally->outer_sigs, 1, __ATOMIC_RELAXED);
+		inner_action();
+	} else if (info.code == TRAP_PERF && info.data == INNER_COOKIE) {
+		__atomic_fetch_add(&tally->inner_sigs, 1, __ATOMIC_RELAXED);
+	} else {
+		__atomic_fetch_add(&tally->bad_sigs, 1, __ATOMIC_RELAXED);
+	}
+}
+
+/* SIGUSR1 (injected by the tracer) and SIGPROF (the timer). */
+static void on_other(int sig)
+{
+	(void)sig;
+	inner_action();
+}
+
+static int open_event(const volatile void *addr, unsigned int type,
+		      int sigtrap, unsigned long cookie)
+{
+	struct perf_event_attr attr = {
+		.sample_period = 1,
+		.exclude_kernel = 1,
+		.exclude_hv = 1,
+		.sigtrap = sigtrap,
+		.remove_on_exec = sigtrap,
+		.sig_data = cookie,
+	};
+	unsigned int len = type == HW_BREAKPOINT_X ? sizeof(long) : 8;
+
+	return perf_bp_open((const void *)addr, type, len, 0, -1, &attr);
+}
+
+static int open_inner(enum inner in)
+{
+	switch (in) {
+	case I_CNT_W: return open_event(&other, HW_BREAKPOINT_W, 0, 0);
+	case I_CNT_X: return open_event(inner_fn, HW_BREAKPOINT_X, 0, 0);
+	case I_SIG_W: return open_event(&other, HW_BREAKPOINT_W, 1, INNER_COOKIE);
+	default:      return open_event(inner_fn, HW_BREAKPOINT_X, 1, INNER_COOKIE);
+	}
+}
+
+static noinline void outer_loop(enum outer out)
+{
+	int i;
+
+	for (i = 0; i < (out == O_CNT_W ? N_TIMED : N); i++) {
+		if (out == O_SIG_X)
+			outer_fn();
+		else
+			var = i;
+	}
+}
+
+static void install_handlers(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO };
+	struct sigaction so = { .sa_handler = on_other };
+
+	sigaction(SIGTRAP, &sa, NULL);
+	sigaction(SIGUSR1, &so, NULL);
+	sigaction(SIGPROF, &so, NULL);
+}
+
+/* The traced process of an O_PT_W case: the tracer set the watchpoint. */
+static void pt_tracee(void)
+{
+	int ifd = open_inner(cur_inner);
+
+	if (ifd < 0) {
+		tally->setup_errno = errno;
+		return;
+	}
+	outer_loop(O_PT_W);
+	tally->inner_count = perf_count(ifd);
+	tally->done = 1;
+}
+
+static void pt_tracee_entry(void)
+{
+	install_handlers();
+	pt_tracee();
+}
+
+static int stop_code(pid_t pid)
+{
+	siginfo_t si;
+
+	if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si))
+		return -1;
+	return si.si_code;
+}
+
+/*
+ * The tracer of an O_PT_W case: counts the watchpoint's stops, steps over
+ * each hit where the arch needs it (arm64: with the watchpoint disabled),
+ * and continues with SIGUSR1, whose handler makes the inner access; the
+ * tracee's own SIGTRAPs (the inner sigtrap events) are passed on.
+ */
+static int run_tracer(void)
+{
+	pid_t pid = guest_spawn_traced(pt_tracee_entry);
+	int status, sig, code;
+
+	if (pid < 0)
+		return -1;
+	if (guest_ptrace_watch(pid, (const void *)&var, 8, GUEST_WATCH_WRITE))
+		return -1;
+	if (ptrace(PTRACE_CONT, pid, 0, 0))
+		return -1;
+	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
+		sig = WSTOPSIG(status);
+		code = sig == SIGTRAP ? stop_code(pid) : 0;
+		if (sig == SIGTRAP && code == TRAP_HWBKPT) {
+			tally->tracer_hits++;
+#ifdef __aarch64__
+			guest_ptrace_clear(pid);
+			if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
+			    waitpid(pid, &status, 0) != pid ||
+			    !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+				return -1;
+			guest_ptrace_watch(pid, (const void *)&var, 8,
+					   GUEST_WATCH_WRITE);
+#endif
+			sig = SIGUSR1;
+		}
+		if (ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig))
+			return -1;
+	}
+	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
+}
+
+/* One case, in its own process: 0 when it ran to the end. */
+static int run_case(enum outer out, enum inner in)
+{
+	struct itimerval it = { { 0, 1000 }, { 0, 1000 } };
+	int ofd = -1, ifd;
+
+	cur_inner = in;
+	install_handlers();
+	if (out == O_PT_W)
+		return run_tracer();
+
+	ifd = open_inner(in);
+	if (out == O_SIG_W)
+		ofd = open_event(&var, HW_BREAKPOINT_W, 1, OUTER_COOKIE);
+	else if (out == O_SIG_X)
+		ofd = open_event(outer_fn, HW_BREAKPOINT_X, 1, OUTER_COOKIE);
+	else
+		ofd = open_event(&var, HW_BREAKPOINT_W, 0, 0);
+	if (ifd < 0 || ofd < 0) {
+		tally->setup_errno = errno;
+		return -1;
+	}
+	if (out == O_CNT_W)
+		setitimer(ITIMER_PROF, &it, NULL);
+	outer_loop(out);
+	if (out == O_CNT_W) {
+		memset(&it, 0, sizeof(it));
+		setitimer(ITIMER_PROF, &it, NULL);
+	}
+	tally->outer_count = perf_count(ofd);
+	tally->inner_count = perf_count(ifd);
+	tally->done = 1;
+	return 0;
+}
+
+static void check_case(enum outer out, enum inner in)
+{
+	const char *on = outer_name[out], *inn = inner_name[in];
+	int status, outer_ok, inner_ok;
+	long long inner_got, outer_got;
+	pid_t pid;
+
+	memset(tally, 0, sizeof(*tally));
+	pid = fork();
+	if (pid == 0) {
+		alarm(CASE_TIMEOUT);
+		_exit(run_case(out, in) ? 1 : 0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid) {
+		tap_ok(0, "%s, inner %s: fork/wait failed", on, inn);
+		return;
+	}
+	if (!tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 && tally->done,
+		    "%s, inner %s: runs to the end (%s %d, setup errno %d)",
+		    on, inn, WIFSIGNALED(status) ? "killed by signal" : "exit",
+		    WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status),
+		    tally->setup_errno))
+		return;
+
+	switch (out) {
+	case O_SIG_W:
+	case O_SIG_X:
+		outer_got = tally->outer_sigs;
+		outer_ok = outer_got == N;
+		break;
+	case O_PT_W:
+		outer_got = tally->tracer_hits;
+		outer_ok = outer_got == N;
+		break;
+	default:
+		outer_got = tally->outer_count;
+		outer_ok = outer_got == N_TIMED;
+		break;
+	}
+	inner_got = in == I_SIG_W || in == I_SIG_X ? tally->inner_sigs :
+		    tally->inner_count;
+	inner_ok = inner_got == tally->actions && !tally->bad_sigs &&
+		   (out == O_CNT_W || tally->actions == N);
+	tap_ok(outer_ok, "%s, inner %s: outer %lld for %d hits", on, inn,
+	       outer_got, out == O_CNT_W ? N_TIMED : N);
+	tap_ok(inner_ok,
+	       "%s, inner %s: inner %lld for %d handler accesses (%d unexpected SIGTRAPs)",
+	       on, inn, inner_got, tally->actions, tally->bad_sigs);
+}
+
+/*
+ * A system call through an instruction with a label of its own, so that
+ * an execute breakpoint can sit on it: getpid() and a fork().
+ */
+extern char svc_insn[];
+
+static noinline long labelled_syscall(long nr, long a0)
+{
+#if defined(__aarch64__)
+	register long x8 asm("x8") = nr;
+	register long x0 asm("x0") = a0;
+	register long x1 asm("x1") = 0;
+
+	asm volatile(".globl svc_insn\nsvc_insn:\n\tsvc #0"
+		     : "+r"(x0) : "r"(x8), "r"(x1) : "memory");
+	return x0;
+#else
+	long ret;
+
+	asm volatile(".globl svc_insn\nsvc_insn:\n\tsyscall"
+		     : "=a"(ret) : "a"(nr), "D"(a0), "S"(0L)
+		     : "rcx", "r11", "memory");
+	return ret;
+#endif
+}
+
+static long labelled_fork(void)
+{
+#if defined(__aarch64__)
+	return labelled_syscall(SYS_clone, SIGCHLD);
+#else
+	return labelled_syscall(SYS_fork, 0);
+#endif
+}
+
+static volatile int svc_sigs;
+
+static void on_svc_trap(int sig)
+{
+	(void)sig;
+	svc_sigs++;
+}
+
+/* 0, or why not; run in a child so that a SIGTRAP kill shows. */
+static int svc_child(int sigtrap, int do_fork)
+{
+	struct sigaction sa = { .sa_handler = on_svc_trap };
+	int fd, i, status, children_ok = 1;
+	long long count;
+	long ret;
+
+	sigaction(SIGTRAP, &sa, NULL);
+	fd = open_event(svc_insn, HW_BREAKPOINT_X, sigtrap, OUTER_COOKIE);
+	if (fd < 0)
+		return 10;
+	for (i = 0; i < N; i++) {
+		if (!do_fork) {
+			ret = labelled_syscall(SYS_getpid, 0);
+			if (ret != getpid())
+				return 11;
+			continue;
+		}
+		ret = labelled_fork();
+		if (ret == 0)
+			_exit(0);
+		if (ret < 0 || waitpid(ret, &status, 0) != ret)
+			return 12;
+		if (!WIFEXITED(status) || WEXITSTATUS(status))
+			children_ok = 0;
+	}
+	if (!children_ok)
+		return 13;
+	count = perf_count(fd);
+	if (sigtrap ? svc_sigs != N : count != N)
+		return 14;
+	return 0;
+}
+
+static void test_svc(int sigtrap, int do_fork)
+{
+	static const char *const why[] = {
+		[10] = "the breakpoint does not open",
+		[11] = "the system call returned a wrong value",
+		[12] = "fork failed",
+		[13] = "a forked child died (SIGTRAP?)",
+		[14] = "the count is wrong",
+	};
+	int status, code;
+	pid_t pid = fork();
+
+	if (pid == 0) {
+		alarm(CASE_TIMEOUT);
+		_exit(svc_child(sigtrap, do_fork));
+	}
+	waitpid(pid, &status, 0);
+	code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	tap_ok(code == 0,
+	       "%s execute breakpoint on the system-call instruction of %s: %d calls, %s",
+	       sigtrap ? "sigtrap" : "counting", do_fork ? "fork()" : "getpid()",
+	       N, code == 0 ? "exact, nobody killed" :
+	       WIFSIGNALED(status) ? strsignal(WTERMSIG(status)) :
+	       code >= 10 && code <= 14 ? why[code] : "failed");
+}
+
+static unsigned long tracee_pc(pid_t pid)
+{
+#if defined(__aarch64__)
+	struct user_pt_regs regs;
+	struct iovec iov = { .iov_base = &regs, .iov_len = sizeof(regs) };
+
+	if (ptrace(PTRACE_GETREGSET, pid, (void *)NT_PRSTATUS, &iov))
+		return 0;
+	return regs.pc;
+#else
+	struct user_regs_struct regs;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs))
+		return 0;
+	return regs.rip;
+#endif
+}
+
+/* One instruction past @from, a NOP: 4 bytes on arm64, 1 on x86. */
+static int one_insn_later(unsigned long pc, unsigned long from)
+{
+#if defined(__aarch64__)
+	return pc == from + 4;
+#else
+	return pc == from + 1;
+#endif
+}
+
+/*
+ * The function the tracer steps into: its first instruction is a NOP, so
+ * that one instruction later is the next address (a RET would leave it).
+ */
+void step_fn(void);
+asm(".pushsection .text\n"
+    ".globl step_fn\n"
+    ".type step_fn, %function\n"
+    "step_fn:\n"
+    "	nop\n"
+    "	ret\n"
+    ".size step_fn, . - step_fn\n"
+    ".popsection\n");
+
+static void step_tracee(void)
+{
+	int fd = open_event(step_fn, HW_BREAKPOINT_X, 1, OUTER_COOKIE), i;
+
+	if (fd < 0)
+		_exit(10);
+	for (i = 0; i < N; i++)
+		step_fn();
+	_exit(0);
+}
+
+/*
+ * The tracee's own sigtrap breakpoint stops it (the SIGTRAP goes to the
+ * tracer first). The tracer suppresses the signal and either single-steps
+ * (@step: the tracee must stop one instruction later, then is continued)
+ * or continues: N perf stops in all, each step stop one instruction on.
+ */
+static void test_step_after_perf_stop(int step)
+{
+	pid_t pid = guest_spawn_traced(step_tracee);
+	int status, perf_stops = 0, good_steps = 0, other_stops = 0, code;
+	unsigned long pc;
+
+	if (!tap_ok(pid > 0, "tracee for PTRACE_%s after a perf stop starts",
+		    step ? "SINGLESTEP" : "CONT"))
+		return;
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
+		code = WSTOPSIG(status) == SIGTRAP ? stop_code(pid) : 0;
+		if (code != TRAP_PERF || perf_stops >= 2 * N) {
+			other_stops++;
+			ptrace(PTRACE_CONT, pid, 0,
+			       (void *)(long)(WSTOPSIG(status) == SIGTRAP ? 0 :
+					      WSTOPSIG(status)));
+			continue;
+		}
+		perf_stops++;
+		pc = tracee_pc(pid);
+		if (!step) {
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			continue;
+		}
+		ptrace(PTRACE_SINGLESTEP, pid, 0, 0);
+		if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+			break;
+		code = WSTOPSIG(status) == SIGTRAP ? stop_code(pid) : 0;
+		if (WSTOPSIG(status) == SIGTRAP && code != TRAP_PERF &&
+		    one_insn_later(tracee_pc(pid), pc))
+			good_steps++;
+		else if (perf_stops == 1)
+			tap_diag("the step stopped with signal %d, si_code %d, at %#lx (from %#lx)",
+				 WSTOPSIG(status), code, tracee_pc(pid), pc);
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+	if (!WIFEXITED(status)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	       perf_stops == N && other_stops == 0 &&
+	       (!step || good_steps == N),
+	       "PTRACE_%s after the tracee's own sigtrap breakpoint stopped it: %d perf stops for %d calls, %d steps ending one instruction later, %d other stops",
+	       step ? "SINGLESTEP" : "CONT", perf_stops, N, good_steps,
+	       other_stops);
+}
+
+int main(void)
+{
+	enum outer out;
+	enum inner in;
+
+	tally = mmap(NULL, sizeof(*tally), PROT_READ | PROT_WRITE,
+		     MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (tally == MAP_FAILED)
+		tap_bail("mmap: %s", strerror(errno));
+
+	for (out = 0; out < O_NR; out++)
+		for (in = 0; in < I_NR; in++)
+			check_case(out, in);
+
+	test_svc(0, 0);
+	test_svc(1, 0);
+	test_svc(0, 1);
+	test_svc(1, 1);
+
+	test_step_after_perf_stop(1);
+	test_step_after_perf_stop(0);
+	return tap_done();
+}

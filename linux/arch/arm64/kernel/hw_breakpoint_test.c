@@ -1,0 +1,176 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the arm64 step engine in the kernel: a kernel execute
+ * breakpoint is stepped over on every CPU, and interrupts are as they
+ * were once the step is over, whatever the instruction:
+ *
+ *  - an MRS of DAIF (what local_irq_save() emits) must read the caller's
+ *    interrupt mask, not the one the step would add;
+ *  - a load with an exception-table entry that faults and continues at
+ *    its fixup (what get_kernel_nofault() emits) must leave interrupts
+ *    enabled at the fixup, and its next execution must be reported again;
+ *  - a plain instruction, stepped with interrupts masked, must get them
+ *    back.
+ *
+ * Each instruction is the first of a small assembly function of this
+ * file, so that a breakpoint on the function is on it. Needs an arm64 CPU with debug
+ * registers (QEMU's virt machine has them).
+ */
+
+#include <kunit/test.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/irqflags.h>
+#include <linux/perf_event.h>
+#include <linux/vmalloc.h>
+
+#include <asm/asm-extable.h>
+#include <asm/ptrace.h>
+
+#define HWBP_TEST_CALLS		3
+
+/* DAIF, read by one MRS: the function's first instruction. */
+unsigned long hwbp_test_read_daif(void);
+asm(".pushsection .text, \"ax\"\n"
+    ".globl hwbp_test_read_daif\n"
+    ".type hwbp_test_read_daif, %function\n"
+    "hwbp_test_read_daif:\n"
+    "	mrs	x0, daif\n"
+    "	ret\n"
+    ".size hwbp_test_read_daif, . - hwbp_test_read_daif\n"
+    ".popsection\n");
+
+/*
+ * An 8-byte load at @addr with an exception-table entry, the function's
+ * first instruction: returns @zero (pass 0) if the load worked, -EFAULT
+ * (set by the fixup) if it faulted.
+ */
+int hwbp_test_load_nofault(const void *addr, int zero);
+asm(".pushsection .text, \"ax\"\n"
+    ".globl hwbp_test_load_nofault\n"
+    ".type hwbp_test_load_nofault, %function\n"
+    "hwbp_test_load_nofault:\n"
+    "1:	ldr	x2, [x0]\n"
+    "2:	mov	w0, w1\n"
+    "	ret\n"
+    ".size hwbp_test_load_nofault, . - hwbp_test_load_nofault\n"
+    _ASM_EXTABLE_KACCESS_ERR_ZERO(1b, 2b, w1, x2)
+    ".popsection\n");
+
+/* An instruction that touches nothing but a register, then RET. */
+void hwbp_test_plain(void);
+asm(".pushsection .text, \"ax\"\n"
+    ".globl hwbp_test_plain\n"
+    ".type hwbp_test_plain, %function\n"
+    "hwbp_test_plain:\n"
+    "	add	x0, x0, #1\n"
+    "	ret\n"
+    ".size hwbp_test_plain, . - hwbp_test_plain\n"
+    ".popsection\n");
+
+static atomic_t hwbp_test_hits;
+
+static void hwbp_test_count(struct perf_event *bp,
+			    struct perf_sample_data *data,
+			    struct pt_regs *regs)
+{
+	atomic_inc(&hwbp_test_hits);
+}
+
+/* A kernel execute breakpoint on every CPU at @insn. */
+static struct perf_event * __percpu *hwbp_test_break(struct kunit *test,
+						      const void *insn)
+{
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)insn;
+	attr.bp_len = HW_BREAKPOINT_LEN_4;
+	attr.bp_type = HW_BREAKPOINT_X;
+	atomic_set(&hwbp_test_hits, 0);
+	bp = register_wide_hw_breakpoint(&attr, hwbp_test_count, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR(bp), "register: %d",
+			       PTR_ERR_OR_ZERO(bp));
+	return bp;
+}
+
+static void test_mrs_daif(struct kunit *test)
+{
+	struct perf_event * __percpu *bp;
+	unsigned long daif;
+	int i;
+
+	bp = hwbp_test_break(test, hwbp_test_read_daif);
+	for (i = 0; i < HWBP_TEST_CALLS; i++) {
+		KUNIT_ASSERT_FALSE(test, irqs_disabled());
+		daif = hwbp_test_read_daif();
+		KUNIT_EXPECT_FALSE_MSG(test, daif & PSR_I_BIT,
+				       "call %d: DAIF read as %#lx under the step",
+				       i, daif);
+		KUNIT_EXPECT_FALSE_MSG(test, irqs_disabled(),
+				       "call %d: interrupts left masked", i);
+		local_irq_enable();
+	}
+	unregister_wide_hw_breakpoint(bp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_test_hits), HWBP_TEST_CALLS);
+}
+
+static void test_nofault_fixup(struct kunit *test)
+{
+	struct perf_event * __percpu *bp;
+	char *page;
+	int i, err;
+
+	/* A vmalloc area ends in an unmapped guard page. */
+	page = vmalloc(PAGE_SIZE);
+	KUNIT_ASSERT_NOT_NULL(test, page);
+	KUNIT_ASSERT_EQ(test, hwbp_test_load_nofault(page, 0), 0);
+
+	bp = hwbp_test_break(test, hwbp_test_load_nofault);
+	for (i = 0; i < HWBP_TEST_CALLS; i++) {
+		err = hwbp_test_load_nofault(page + PAGE_SIZE, 0);
+		KUNIT_EXPECT_EQ_MSG(test, err, -EFAULT,
+				    "call %d: the load did not fault", i);
+		KUNIT_EXPECT_FALSE_MSG(test, irqs_disabled(),
+				       "call %d: interrupts masked at the fixup",
+				       i);
+		local_irq_enable();
+	}
+	unregister_wide_hw_breakpoint(bp);
+	vfree(page);
+	KUNIT_EXPECT_EQ_MSG(test, atomic_read(&hwbp_test_hits),
+			    HWBP_TEST_CALLS,
+			    "every execution of the abandoned load is a hit");
+}
+
+static void test_plain_step(struct kunit *test)
+{
+	struct perf_event * __percpu *bp;
+	int i;
+
+	bp = hwbp_test_break(test, hwbp_test_plain);
+	for (i = 0; i < HWBP_TEST_CALLS; i++) {
+		hwbp_test_plain();
+		KUNIT_EXPECT_FALSE_MSG(test, irqs_disabled(),
+				       "call %d: interrupts left masked", i);
+		local_irq_enable();
+	}
+	unregister_wide_hw_breakpoint(bp);
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_test_hits), HWBP_TEST_CALLS);
+}
+
+static struct kunit_case hwbp_arm64_cases[] = {
+	KUNIT_CASE(test_mrs_daif),
+	KUNIT_CASE(test_nofault_fixup),
+	KUNIT_CASE(test_plain_step),
+	{}
+};
+
+static struct kunit_suite hwbp_arm64_suite = {
+	.name = "hw_breakpoint_arm64",
+	.test_cases = hwbp_arm64_cases,
+};
+kunit_test_suites(&hwbp_arm64_suite);
+
+MODULE_DESCRIPTION("KUnit suite for the arm64 hardware-breakpoint step engine");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,118 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for the x86 refusals: a kernel watchpoint on memory that the
+ * #DB entry touches while the breakpoints are still armed would recurse
+ * #DB on its IST stack, so each such object is refused with -EINVAL, on
+ * every possible CPU, at its first and its last byte; an ordinary kernel
+ * variable next to them is accepted.
+ *
+ * Only the request is made: a refusal that regressed is unregistered
+ * before anything can hit it. See x86_bp_in_entry_path().
+ */
+
+#include <kunit/test.h>
+#include <linux/cpumask.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/percpu.h>
+#include <linux/perf_event.h>
+
+#include <asm/cpu_entry_area.h>
+#include <asm/current.h>
+#include <asm/debugreg.h>
+#include <asm/desc.h>
+#include <asm/nospec-branch.h>
+#include <asm/processor.h>
+#include <asm/tlbflush.h>
+
+static u64 hwbp_x86_test_plain;
+
+static void hwbp_x86_test_nop(struct perf_event *bp,
+			      struct perf_sample_data *data,
+			      struct pt_regs *regs)
+{
+}
+
+/* The result of a read/write watchpoint of @len bytes at @addr on @cpu. */
+static long hwbp_x86_try(const void *addr, unsigned int len, int cpu)
+{
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)addr;
+	attr.bp_len = len;
+	attr.bp_type = HW_BREAKPOINT_RW;
+	bp = perf_event_create_kernel_counter(&attr, cpu, NULL,
+					      hwbp_x86_test_nop, NULL);
+	if (IS_ERR(bp))
+		return PTR_ERR(bp);
+	unregister_hw_breakpoint(bp);
+	return 0;
+}
+
+/* @size bytes at @obj refused on @cpu: the first and the last byte. */
+static void hwbp_x86_expect_refused(struct kunit *test, const char *what,
+				    const void *obj, size_t size, int cpu)
+{
+	const char *last = (const char *)obj + size - 1;
+
+	KUNIT_EXPECT_EQ_MSG(test, hwbp_x86_try(obj, HW_BREAKPOINT_LEN_1, cpu),
+			    -EINVAL, "%s (first byte) on CPU %d", what, cpu);
+	KUNIT_EXPECT_EQ_MSG(test, hwbp_x86_try(last, HW_BREAKPOINT_LEN_1, cpu),
+			    -EINVAL, "%s (last byte) on CPU %d", what, cpu);
+}
+
+static void test_entry_path_refused(struct kunit *test)
+{
+	int cpu = cpumask_first(cpu_online_mask), n;
+
+	hwbp_x86_expect_refused(test, "the CPU entry area",
+				(void *)CPU_ENTRY_AREA_BASE, PAGE_SIZE, cpu);
+	hwbp_x86_expect_refused(test, "x86_pred_cmd", &x86_pred_cmd,
+				sizeof(x86_pred_cmd), cpu);
+
+	for_each_possible_cpu(n) {
+		hwbp_x86_expect_refused(test, "pcpu_hot", &per_cpu(pcpu_hot, n),
+					sizeof(struct pcpu_hot), cpu);
+		hwbp_x86_expect_refused(test, "x86_spec_ctrl_current",
+					&per_cpu(x86_spec_ctrl_current, n),
+					sizeof(u64), cpu);
+#ifdef CONFIG_X86_64
+		hwbp_x86_expect_refused(test, "fixed_percpu_data",
+					&per_cpu(fixed_percpu_data, n),
+					sizeof(struct fixed_percpu_data), cpu);
+#endif
+		hwbp_x86_expect_refused(test, "cpu_tss_rw",
+					&per_cpu(cpu_tss_rw, n),
+					sizeof(struct tss_struct), cpu);
+		hwbp_x86_expect_refused(test, "cpu_tlbstate",
+					&per_cpu(cpu_tlbstate, n),
+					sizeof(struct tlb_state), cpu);
+		hwbp_x86_expect_refused(test, "cpu_dr7", &per_cpu(cpu_dr7, n),
+					sizeof(unsigned long), cpu);
+		hwbp_x86_expect_refused(test, "the GDT", get_cpu_gdt_rw(n),
+					GDT_SIZE, cpu);
+	}
+}
+
+static void test_plain_variable_accepted(struct kunit *test)
+{
+	KUNIT_EXPECT_EQ(test, hwbp_x86_try(&hwbp_x86_test_plain,
+					   HW_BREAKPOINT_LEN_8,
+					   cpumask_first(cpu_online_mask)), 0);
+}
+
+static struct kunit_case hwbp_x86_cases[] = {
+	KUNIT_CASE(test_entry_path_refused),
+	KUNIT_CASE(test_plain_variable_accepted),
+	{}
+};
+
+static struct kunit_suite hwbp_x86_suite = {
+	.name = "hw_breakpoint_x86",
+	.test_cases = hwbp_x86_cases,
+};
+kunit_test_suites(&hwbp_x86_suite);
+
+MODULE_DESCRIPTION("KUnit suite for the x86 hardware-breakpoint refusals");
+MODULE_LICENSE("GPL");
