@@ -11,11 +11,13 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 deps="$top/build/deps"
 
 # Host packages. linux-source-6.12 is the base tree; the rest builds kernels
-# for both arches, builds the guests' static programs and runs QEMU (TCG);
+# for both arches, builds the guests' static programs (the arm64 guest's
+# AArch32 ones with the armhf cross compiler) and runs QEMU (TCG);
 # gnuplot-nox draws make bench's plot.
 PKGS="make gcc libc6-dev python3 python3-docutils xz-utils gzip cpio rsync patch git sparse
 flex bison bc libelf-dev libssl-dev dwarves kmod ccache
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
+gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
 qemu-system-x86 qemu-system-arm busybox-static
 linux-source-6.12
 gnuplot-nox"

@@ -97,6 +97,9 @@ def variant_arches(kernel):
     return arches
 
 
+COMPAT_CC = "arm-linux-gnueabihf-gcc"
+
+
 def compile_program(kernel, arch, source, out):
     """Build one static guest program against the tree's own UAPI headers
     (a .sh source is a busybox shell script, taken as it is)."""
@@ -112,9 +115,15 @@ def compile_program(kernel, arch, source, out):
     else:
         src = os.path.join(TOP, source)
         extra = ["-O2"]
-    cmd = [ARCH[arch]["cc"], "-static", "-g0", "-Wall",
+    cc = ARCH[arch]["cc"]
+    headers = ["-isystem", uapi]
+    if source.endswith(".arm32.c"):
+        # An AArch32 program for the arm64 guest's compat support: the
+        # 32-bit cross compiler with its own (arm) UAPI headers.
+        cc, headers = COMPAT_CC, []
+    cmd = [cc, "-static", "-g0", "-Wall",
            "-D_GNU_SOURCE", "-I", os.path.join(GUEST, "include"),
-           "-isystem", uapi, *extra, "-o", out, src, "-lpthread"]
+           *headers, *extra, "-o", out, src, "-lpthread"]
     res = subprocess.run(cmd, capture_output=True, text=True)
     if res.returncode:
         return res.stdout + res.stderr

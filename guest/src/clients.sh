@@ -232,6 +232,20 @@ has "gdb hbreak after starti: a hardware assisted breakpoint" \
 gdb_check "gdb hbreak: three calls, then the program exits" \
 	"b1:bp_func b1:bp_func b1:bp_func exited"
 
+# The same on a 32-bit (AArch32) build of bp_target, in the arm64 guest:
+# gdb drives a compat process's debug registers.
+if [ "$arch" = aarch64 ]; then
+	target=/bin/bp_target32
+	gdb_run write 3 -- -ex "watch $lo" -ex continue -ex continue -ex kill
+	gdb_check "gdb watch on a 32-bit process: old and new values of two writes" \
+		"w1:0>1:bp_writer w1:1>2:bp_writer"
+	gdb_run call 3 -- -ex "hbreak bp_func" -ex continue -ex continue \
+		-ex continue -ex continue
+	gdb_check "gdb hbreak on a 32-bit process: three calls, then the program exits" \
+		"b1:bp_func b1:bp_func b1:bp_func exited"
+	target=/bin/bp_target
+fi
+
 # One watchpoint more than the CPU has: x86 has four debug registers for
 # them, QEMU's arm64 "max" CPU four watchpoint registers. gdb must say it
 # cannot insert the 5th, and once it is deleted the other four must work.

@@ -126,6 +126,8 @@ static_assert(HWBP_FITS(ARM_DBG_CTRL_LSC,
 static_assert(HWBP_FITS(ARM_DBG_CTRL_BAS, ARM_BREAKPOINT_LEN_8));
 static_assert(BIT(ARM_WATCH_GRANULE) - 1 == ARM_BREAKPOINT_LEN_8);
 static_assert(BIT(ARM_BREAK_GRANULE) - 1 == ARM_BREAKPOINT_LEN_4);
+/* The entry's step macros shift TIF_SINGLESTEP down onto TIF_HWBP_STEP. */
+static_assert(TIF_HWBP_STEP < TIF_SINGLESTEP);
 
 /*
  * Register banks. DBGBVR<n>_EL1, DBGBCR<n>_EL1, DBGWVR<n>_EL1 and
@@ -656,6 +658,10 @@ static void __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
 #define LDST_EXCL_VAL		0x08000000
 #define LDST_LIT_MASK		0x3b000000	/* LDR (literal) */
 #define LDST_LIT_VAL		0x18000000
+#define LDST_MULT_MASK		0xbf200000	/* LD1-4/ST1-4, multiple */
+#define LDST_MULT_VAL		0x0c000000
+#define LDST_SINGLE_MASK	0xbf000000	/* LD1-4/ST1-4 lane, LDnR */
+#define LDST_SINGLE_VAL		0x0d000000
 
 #define LDST_SIZE(insn)		((insn) >> 30)
 #define LDST_V(insn)		(((insn) >> 26) & 1)
@@ -667,6 +673,9 @@ static void __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
 #define LDST_EXCL_PAIR(insn)	(((insn) >> 21) & 1)	/* o1 */
 #define LDST_EXCL_O2(insn)	(((insn) >> 23) & 1)
 #define LDST_PAIR_SZ(insn)	(((insn) >> 30) & 1)
+#define LDST_SIMD_Q(insn)	(((insn) >> 30) & 1)
+#define LDST_SIMD_OPCODE(insn)	(((insn) >> 12) & 0xf)
+#define LDST_SIMD_R(insn)	(((insn) >> 21) & 1)
 
 static u64 __kprobes hwbp_xreg(const struct pt_regs *regs, unsigned int n,
 			       bool sp)
@@ -690,8 +699,8 @@ static u64 __kprobes hwbp_offset_reg(const struct pt_regs *regs, u32 insn,
 
 /*
  * Decode the load or store @insn at regs->pc into the bytes it accesses,
- * [*start, *start + *len). Returns false for what it does not know (SIMD
- * structure loads, DC ZVA, AArch32): then the reported address decides.
+ * [*start, *start + *len). Returns false for what it does not know (SVE,
+ * DC ZVA, LDAPUR/STLUR, AArch32): then the reported address decides.
  */
 static bool __kprobes
 hwbp_decode_access(u32 insn, const struct pt_regs *regs, u64 *start, u64 *len)
@@ -743,6 +752,43 @@ hwbp_decode_access(u32 insn, const struct pt_regs *regs, u64 *start, u64 *len)
 
 		*start = regs->pc + (sign_extend64(insn >> 5, 18) << 2);
 		*len = LDST_V(insn) ? 4 << opc : (opc == 1 ? 8 : 4);
+		return true;
+	} else if ((insn & LDST_MULT_MASK) == LDST_MULT_VAL) {
+		/* opcode<15:12>: how many whole registers of 8 or 16 bytes */
+		static const u8 regs[16] = {
+			[0x0] = 4, [0x2] = 4, [0x4] = 3, [0x6] = 3,
+			[0x7] = 1, [0x8] = 2, [0xa] = 2,
+		};
+		unsigned int n = regs[LDST_SIMD_OPCODE(insn)];
+
+		if (!n)
+			return false;
+		*start = base;
+		*len = n * (LDST_SIMD_Q(insn) ? 16 : 8);
+		return true;
+	} else if ((insn & LDST_SINGLE_MASK) == LDST_SINGLE_VAL) {
+		/*
+		 * One element per register (LD1 to LD4 of a lane, LDnR):
+		 * opcode<15:13> and R give their number, opcode<15:14>
+		 * and size their size.
+		 */
+		unsigned int opcode = (insn >> 13) & 7, size = (insn >> 10) & 3;
+		unsigned int selem = ((opcode & 1) << 1 | LDST_SIMD_R(insn)) + 1;
+
+		switch (opcode >> 1) {
+		case 0:
+		case 1:
+			scale = opcode >> 1;
+			break;
+		case 2:
+			scale = size & 1 ? 3 : 2;
+			break;
+		default:
+			scale = size;
+			break;
+		}
+		*start = base;
+		*len = (u64)selem << scale;
 		return true;
 	} else {
 		return false;

@@ -12,60 +12,84 @@
  *  - a plain instruction, stepped with interrupts masked, must get them
  *    back.
  *
- * Each instruction is the first of a small assembly function of this
- * file, so that a breakpoint on the function is on it. Needs an arm64 CPU with debug
- * registers (QEMU's virt machine has them).
+ * Each instruction is found in a small function of this file with the
+ * tree's instruction helpers, and the breakpoint put exactly on it.
+ * Needs an arm64 CPU with debug registers (QEMU's virt machine has them).
  */
 
 #include <kunit/test.h>
+#include <linux/extable.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/irqflags.h>
 #include <linux/perf_event.h>
+#include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
-#include <asm/asm-extable.h>
+#include <asm/insn.h>
+#include <asm/patching.h>
 #include <asm/ptrace.h>
+#include <asm/sysreg.h>
 
 #define HWBP_TEST_CALLS		3
 
-/* DAIF, read by one MRS: the function's first instruction. */
-unsigned long hwbp_test_read_daif(void);
-asm(".pushsection .text, \"ax\"\n"
-    ".globl hwbp_test_read_daif\n"
-    ".type hwbp_test_read_daif, %function\n"
-    "hwbp_test_read_daif:\n"
-    "	mrs	x0, daif\n"
-    "	ret\n"
-    ".size hwbp_test_read_daif, . - hwbp_test_read_daif\n"
-    ".popsection\n");
+/* DAIF, read by one MRS. */
+static noinline unsigned long hwbp_test_read_daif(void)
+{
+	return read_sysreg(daif);
+}
 
-/*
- * An 8-byte load at @addr with an exception-table entry, the function's
- * first instruction: returns @zero (pass 0) if the load worked, -EFAULT
- * (set by the fixup) if it faulted.
- */
-int hwbp_test_load_nofault(const void *addr, int zero);
-asm(".pushsection .text, \"ax\"\n"
-    ".globl hwbp_test_load_nofault\n"
-    ".type hwbp_test_load_nofault, %function\n"
-    "hwbp_test_load_nofault:\n"
-    "1:	ldr	x2, [x0]\n"
-    "2:	mov	w0, w1\n"
-    "	ret\n"
-    ".size hwbp_test_load_nofault, . - hwbp_test_load_nofault\n"
-    _ASM_EXTABLE_KACCESS_ERR_ZERO(1b, 2b, w1, x2)
-    ".popsection\n");
+/* An 8-byte load with a fixup, inlined here: 0, or -EFAULT if it faulted. */
+static noinline int hwbp_test_load_nofault(const void *addr)
+{
+	u64 val;
 
-/* An instruction that touches nothing but a register, then RET. */
-void hwbp_test_plain(void);
-asm(".pushsection .text, \"ax\"\n"
-    ".globl hwbp_test_plain\n"
-    ".type hwbp_test_plain, %function\n"
-    "hwbp_test_plain:\n"
-    "	add	x0, x0, #1\n"
-    "	ret\n"
-    ".size hwbp_test_plain, . - hwbp_test_plain\n"
-    ".popsection\n");
+	__get_kernel_nofault(&val, addr, u64, fault);
+	return 0;
+fault:
+	return -EFAULT;
+}
+
+/* Instructions that touch nothing but registers. */
+static noinline u64 hwbp_test_plain(u64 x)
+{
+	return x * 3 + 1;
+}
+
+/* Is @insn at @addr the one a test wants its breakpoint on? */
+typedef bool (*hwbp_test_match_fn)(u32 insn, unsigned long addr);
+
+static bool hwbp_test_is_mrs_daif(u32 insn, unsigned long addr)
+{
+	return aarch64_insn_is_mrs(insn) &&
+	       aarch64_insn_extract_system_reg(insn) == AARCH64_INSN_SPCLREG_DAIF;
+}
+
+static bool hwbp_test_has_fixup(u32 insn, unsigned long addr)
+{
+	return search_exception_tables(addr);
+}
+
+static bool hwbp_test_any(u32 insn, unsigned long addr)
+{
+	return true;
+}
+
+/* The first instruction of @fn that @match picks, within 64. */
+static unsigned long hwbp_test_find(struct kunit *test, const void *fn,
+				    hwbp_test_match_fn match)
+{
+	unsigned long addr = (unsigned long)fn;
+	int i;
+	u32 insn;
+
+	for (i = 0; i < 64; i++, addr += AARCH64_INSN_SIZE) {
+		KUNIT_ASSERT_EQ(test, aarch64_insn_read((void *)addr, &insn), 0);
+		if (match(insn, addr))
+			return addr;
+	}
+	KUNIT_FAIL_AND_ABORT(test, "no such instruction in %ps", fn);
+	return 0;
+}
 
 static atomic_t hwbp_test_hits;
 
@@ -76,15 +100,15 @@ static void hwbp_test_count(struct perf_event *bp,
 	atomic_inc(&hwbp_test_hits);
 }
 
-/* A kernel execute breakpoint on every CPU at @insn. */
-static struct perf_event * __percpu *hwbp_test_break(struct kunit *test,
-						      const void *insn)
+/* A kernel execute breakpoint on every CPU at what @match picks in @fn. */
+static struct perf_event * __percpu *
+hwbp_test_break(struct kunit *test, const void *fn, hwbp_test_match_fn match)
 {
 	struct perf_event * __percpu *bp;
 	struct perf_event_attr attr;
 
 	hw_breakpoint_init(&attr);
-	attr.bp_addr = (unsigned long)insn;
+	attr.bp_addr = hwbp_test_find(test, fn, match);
 	attr.bp_len = HW_BREAKPOINT_LEN_4;
 	attr.bp_type = HW_BREAKPOINT_X;
 	atomic_set(&hwbp_test_hits, 0);
@@ -100,7 +124,7 @@ static void test_mrs_daif(struct kunit *test)
 	unsigned long daif;
 	int i;
 
-	bp = hwbp_test_break(test, hwbp_test_read_daif);
+	bp = hwbp_test_break(test, hwbp_test_read_daif, hwbp_test_is_mrs_daif);
 	for (i = 0; i < HWBP_TEST_CALLS; i++) {
 		KUNIT_ASSERT_FALSE(test, irqs_disabled());
 		daif = hwbp_test_read_daif();
@@ -124,11 +148,11 @@ static void test_nofault_fixup(struct kunit *test)
 	/* A vmalloc area ends in an unmapped guard page. */
 	page = vmalloc(PAGE_SIZE);
 	KUNIT_ASSERT_NOT_NULL(test, page);
-	KUNIT_ASSERT_EQ(test, hwbp_test_load_nofault(page, 0), 0);
+	KUNIT_ASSERT_EQ(test, hwbp_test_load_nofault(page), 0);
 
-	bp = hwbp_test_break(test, hwbp_test_load_nofault);
+	bp = hwbp_test_break(test, hwbp_test_load_nofault, hwbp_test_has_fixup);
 	for (i = 0; i < HWBP_TEST_CALLS; i++) {
-		err = hwbp_test_load_nofault(page + PAGE_SIZE, 0);
+		err = hwbp_test_load_nofault(page + PAGE_SIZE);
 		KUNIT_EXPECT_EQ_MSG(test, err, -EFAULT,
 				    "call %d: the load did not fault", i);
 		KUNIT_EXPECT_FALSE_MSG(test, irqs_disabled(),
@@ -148,9 +172,9 @@ static void test_plain_step(struct kunit *test)
 	struct perf_event * __percpu *bp;
 	int i;
 
-	bp = hwbp_test_break(test, hwbp_test_plain);
+	bp = hwbp_test_break(test, hwbp_test_plain, hwbp_test_any);
 	for (i = 0; i < HWBP_TEST_CALLS; i++) {
-		hwbp_test_plain();
+		KUNIT_EXPECT_EQ(test, hwbp_test_plain(i), i * 3 + 1);
 		KUNIT_EXPECT_FALSE_MSG(test, irqs_disabled(),
 				       "call %d: interrupts left masked", i);
 		local_irq_enable();
@@ -170,6 +194,7 @@ static struct kunit_suite hwbp_arm64_suite = {
 	.name = "hw_breakpoint_arm64",
 	.test_cases = hwbp_arm64_cases,
 };
+
 kunit_test_suites(&hwbp_arm64_suite);
 
 MODULE_DESCRIPTION("KUnit suite for the arm64 hardware-breakpoint step engine");

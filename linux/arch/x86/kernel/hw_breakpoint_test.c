@@ -15,13 +15,13 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/percpu.h>
 #include <linux/perf_event.h>
+#include <linux/processor.h>
 
 #include <asm/cpu_entry_area.h>
 #include <asm/current.h>
 #include <asm/debugreg.h>
 #include <asm/desc.h>
 #include <asm/nospec-branch.h>
-#include <asm/processor.h>
 #include <asm/tlbflush.h>
 
 static u64 hwbp_x86_test_plain;
@@ -112,6 +112,7 @@ static struct kunit_suite hwbp_x86_suite = {
 	.name = "hw_breakpoint_x86",
 	.test_cases = hwbp_x86_cases,
 };
+
 kunit_test_suites(&hwbp_x86_suite);
 
 MODULE_DESCRIPTION("KUnit suite for the x86 hardware-breakpoint refusals");

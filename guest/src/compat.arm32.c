@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * AArch32 (compat) processes on the arm64 kernel: a 32-bit static program
+ * (built with arm-linux-gnueabihf-gcc) debugging a child of its own.
+ *
+ *  - PTRACE_GETHBPREGS 0: the resource word (breakpoint and watchpoint
+ *    counts, 8-byte watchpoints);
+ *  - PTRACE_SETHBPREGS breakpoints on an A32 function and on a T32 one
+ *    (its first instruction a 16-bit PUSH that moves SP): one stop per
+ *    call at the function, stepped over by the tracer;
+ *  - a PTRACE_SETHBPREGS write watchpoint: one stop per store, si_addr in
+ *    the watched word;
+ *  - perf events in the 32-bit process itself: counting execute
+ *    breakpoints on the A32 and T32 functions and a counting watchpoint
+ *    count every execution exactly (the step over a 16-bit instruction
+ *    is two bytes long, not four), and a sigtrap breakpoint on the T32
+ *    function signals once per call.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ptrace.h>
+#include <sys/syscall.h>
+#include <sys/user.h>
+#include <sys/wait.h>
+#include <linux/hw_breakpoint.h>
+#include <linux/perf_event.h>
+#include "tap.h"
+
+#ifndef PTRACE_GETHBPREGS
+#define PTRACE_GETHBPREGS	29
+#define PTRACE_SETHBPREGS	30
+#endif
+#ifndef TRAP_HWBKPT
+#define TRAP_HWBKPT		4
+#endif
+#ifndef TRAP_PERF
+#define TRAP_PERF		6
+#endif
+
+#define N			20
+#define noinline		__attribute__((noinline))
+
+/* DBGBCR/DBGWCR as the compat regset takes them (ARM ARM, AArch32). */
+#define CTRL_ENABLE		(1U << 0)
+#define CTRL_PRIV_USER		(2U << 1)
+#define CTRL_LSC_STORE		(2U << 3)
+#define CTRL_BAS(bas)		((unsigned int)(bas) << 5)
+
+/* PTRACE_[GS]ETHBPREGS register numbers: breakpoints > 0, watchpoints < 0. */
+#define BP_ADDR(i)		((long)(i) * 2 + 1)
+#define BP_CTRL(i)		((long)(i) * 2 + 2)
+#define WP_ADDR(i)		(-((long)(i) * 2 + 1))
+#define WP_CTRL(i)		(-((long)(i) * 2 + 2))
+
+static volatile uint32_t var __attribute__((aligned(8)));
+static volatile uint32_t sink;
+
+/* An A32 function; its first instruction is 4 bytes. */
+void arm_fn(void);
+__attribute__((target("arm"))) noinline void arm_fn(void)
+{
+	asm volatile("nop" ::: "memory");
+}
+
+/*
+ * A T32 function that starts with a 16-bit PUSH {r7, lr}: it moves SP, so
+ * a step over it that expected 4 bytes would take it for a diversion.
+ */
+void thumb_fn(void);
+asm(".text\n"
+    ".syntax unified\n"
+    ".thumb\n"
+    ".globl thumb_fn\n"
+    ".type thumb_fn, %function\n"
+    ".thumb_func\n"
+    "thumb_fn:\n"
+    "	push	{r7, lr}\n"
+    "	nop\n"
+    "	pop	{r7, pc}\n"
+    ".size thumb_fn, . - thumb_fn\n"
+#ifdef __thumb__
+    ".thumb\n"		/* back to the compiler's state */
+#else
+    ".arm\n"
+#endif
+    );
+
+static uintptr_t code_addr(void (*fn)(void))
+{
+	return (uintptr_t)fn & ~(uintptr_t)1;	/* the Thumb bit */
+}
+
+static noinline void stores(void)
+{
+	int i;
+
+	for (i = 0; i < N; i++)
+		var = i;
+}
+
+static void calls(void)
+{
+	int i;
+
+	for (i = 0; i < N; i++) {
+		arm_fn();
+		thumb_fn();
+	}
+}
+
+static long long perf_open(uintptr_t addr, unsigned int type,
+			   unsigned int len, int sigtrap)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.type = PERF_TYPE_BREAKPOINT;
+	attr.size = sizeof(attr);
+	attr.bp_type = type;
+	attr.bp_addr = addr;
+	attr.bp_len = len;
+	attr.sample_period = 1;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	attr.sigtrap = sigtrap;
+	attr.remove_on_exec = sigtrap;
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+static long long count(int fd)
+{
+	long long v;
+
+	return read(fd, &v, sizeof(v)) == sizeof(v) ? v : -1;
+}
+
+static void test_perf_counts(void)
+{
+	int afd = perf_open(code_addr(arm_fn), HW_BREAKPOINT_X, 4, 0);
+	int tfd = perf_open(code_addr(thumb_fn), HW_BREAKPOINT_X, 2, 0);
+	int wfd = perf_open((uintptr_t)&var, HW_BREAKPOINT_W, 4, 0);
+	long long a, t, w;
+
+	if (!tap_ok(afd >= 0 && tfd >= 0 && wfd >= 0,
+		    "perf: A32 and T32 execute breakpoints and a watchpoint open (errno %d)",
+		    errno))
+		return;
+	calls();
+	stores();
+	a = count(afd);
+	t = count(tfd);
+	w = count(wfd);
+	tap_ok(a == N, "perf: A32 execute breakpoint counts %lld for %d calls", a, N);
+	tap_ok(t == N, "perf: T32 execute breakpoint (16-bit PUSH) counts %lld for %d calls",
+	       t, N);
+	tap_ok(w == N, "perf: watchpoint counts %lld for %d stores", w, N);
+	close(afd);
+	close(tfd);
+	close(wfd);
+}
+
+static volatile int traps;
+
+static void on_trap(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)uc;
+	if (si->si_code == TRAP_PERF)
+		traps++;
+}
+
+static void test_perf_sigtrap(void)
+{
+	struct sigaction sa = { .sa_sigaction = on_trap, .sa_flags = SA_SIGINFO };
+	int fd, i;
+
+	sigaction(SIGTRAP, &sa, NULL);
+	fd = perf_open(code_addr(thumb_fn), HW_BREAKPOINT_X, 2, 1);
+	if (!tap_ok(fd >= 0, "perf: sigtrap T32 breakpoint opens (errno %d)", errno))
+		return;
+	traps = 0;
+	for (i = 0; i < N; i++)
+		thumb_fn();
+	tap_ok(traps == N, "perf: sigtrap T32 breakpoint: %d signals for %d calls",
+	       traps, N);
+	close(fd);
+}
+
+static pid_t spawn(void (*fn)(void))
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		ptrace(PTRACE_TRACEME, 0, 0, 0);
+		raise(SIGSTOP);
+		fn();
+		_exit(0);
+	}
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
+		return -1;
+	return pid;
+}
+
+static long sethbp(pid_t pid, long num, uint32_t val)
+{
+	return ptrace(PTRACE_SETHBPREGS, pid, (void *)num, &val);
+}
+
+static uint32_t tracee_pc(pid_t pid)
+{
+	struct user_regs regs;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs))
+		return 0;
+	return regs.uregs[15];
+}
+
+/*
+ * Run @pid to its end with register @num's control @ctrl enabled: count
+ * the TRAP_HWBKPT stops at @where (0: any; for a watchpoint, si_addr must
+ * be in the watched word) and step over each with the register disabled.
+ */
+static int run_traced(pid_t pid, long ctrl_num, uint32_t ctrl, uintptr_t where,
+		      int watch, int *bad)
+{
+	int status, stops = 0;
+	siginfo_t si;
+
+	*bad = 0;
+	ptrace(PTRACE_CONT, pid, 0, 0);
+	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
+		if (WSTOPSIG(status) != SIGTRAP ||
+		    ptrace(PTRACE_GETSIGINFO, pid, 0, &si) ||
+		    si.si_code != TRAP_HWBKPT) {
+			(*bad)++;
+			ptrace(PTRACE_CONT, pid, 0, 0);
+			continue;
+		}
+		stops++;
+		if (watch ? ((uintptr_t)si.si_addr & ~3U) != where :
+			    tracee_pc(pid) != where)
+			(*bad)++;
+		sethbp(pid, ctrl_num, 0);
+		if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
+		    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+			(*bad)++;
+			break;
+		}
+		sethbp(pid, ctrl_num, ctrl);
+		ptrace(PTRACE_CONT, pid, 0, 0);
+	}
+	if (!WIFEXITED(status) || WEXITSTATUS(status))
+		(*bad)++;
+	return stops;
+}
+
+static void test_ptrace_break(const char *what, void (*fn)(void), unsigned int bas)
+{
+	uintptr_t addr = code_addr(fn);
+	uint32_t ctrl = CTRL_ENABLE | CTRL_PRIV_USER | CTRL_BAS(bas);
+	pid_t pid = spawn(calls);
+	int stops, bad;
+
+	if (!tap_ok(pid > 0, "ptrace: %s tracee starts", what))
+		return;
+	if (!tap_ok(!sethbp(pid, BP_ADDR(0), addr & ~3U) &&
+		    !sethbp(pid, BP_CTRL(0), ctrl),
+		    "ptrace: PTRACE_SETHBPREGS %s breakpoint (errno %d)", what, errno)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	stops = run_traced(pid, BP_CTRL(0), ctrl, addr, 0, &bad);
+	tap_ok(stops == N && !bad,
+	       "ptrace: %s breakpoint stops %d times at the function for %d calls (%d bad)",
+	       what, stops, N, bad);
+}
+
+static void test_ptrace_watch(void)
+{
+	uint32_t ctrl = CTRL_ENABLE | CTRL_PRIV_USER | CTRL_LSC_STORE | CTRL_BAS(0xf);
+	pid_t pid = spawn(stores);
+	int stops, bad;
+
+	if (!tap_ok(pid > 0, "ptrace: watchpoint tracee starts"))
+		return;
+	if (!tap_ok(!sethbp(pid, WP_ADDR(0), (uintptr_t)&var) &&
+		    !sethbp(pid, WP_CTRL(0), ctrl),
+		    "ptrace: PTRACE_SETHBPREGS write watchpoint (errno %d)", errno)) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		return;
+	}
+	stops = run_traced(pid, WP_CTRL(0), ctrl, (uintptr_t)&var, 1, &bad);
+	tap_ok(stops == N && !bad,
+	       "ptrace: watchpoint stops %d times for %d stores, si_addr in the word (%d bad)",
+	       stops, N, bad);
+}
+
+static void idle(void)
+{
+}
+
+static void test_resource_info(void)
+{
+	pid_t pid = spawn(idle);
+	uint32_t info = 0;
+	long ret;
+
+	if (!tap_ok(pid > 0, "ptrace: idle tracee starts"))
+		return;
+	ret = ptrace(PTRACE_GETHBPREGS, pid, 0, &info);
+	tap_ok(!ret && (info & 0xff) >= 2 && ((info >> 8) & 0xff) >= 2 &&
+	       ((info >> 16) & 0xff) == 8,
+	       "ptrace: resource word %#x: %u breakpoints, %u watchpoints, %u-byte watchpoints",
+	       info, info & 0xff, (info >> 8) & 0xff, (info >> 16) & 0xff);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+int main(void)
+{
+	test_resource_info();
+	test_ptrace_break("A32", arm_fn, 0xf);
+	test_ptrace_break("T32", thumb_fn,
+			  code_addr(thumb_fn) & 2 ? 0xc : 0x3);
+	test_ptrace_watch();
+	test_perf_counts();
+	test_perf_sigtrap();
+	return tap_done();
+}
