@@ -71,6 +71,7 @@ __attribute__((target("arm"))) noinline void arm_fn(void)
  * a step over it that expected 4 bytes would take it for a diversion.
  */
 void thumb_fn(void);
+void thumb2_fn(void);
 asm(".text\n"
     ".syntax unified\n"
     ".thumb\n"
@@ -82,6 +83,16 @@ asm(".text\n"
     "	nop\n"
     "	pop	{r7, pc}\n"
     ".size thumb_fn, . - thumb_fn\n"
+    /* A T32 function on a halfword boundary, a 32-bit instruction first. */
+    ".balign 4\n"
+    "	nop\n"
+    ".globl thumb2_fn\n"
+    ".type thumb2_fn, %function\n"
+    ".thumb_func\n"
+    "thumb2_fn:\n"
+    "	push.w	{r4, lr}\n"
+    "	pop.w	{r4, pc}\n"
+    ".size thumb2_fn, . - thumb2_fn\n"
 #ifdef __thumb__
     ".thumb\n"		/* back to the compiler's state */
 #else
@@ -109,6 +120,7 @@ static void calls(void)
 	for (i = 0; i < N; i++) {
 		arm_fn();
 		thumb_fn();
+		thumb2_fn();
 	}
 }
 
@@ -143,9 +155,10 @@ static void test_perf_counts(void)
 	int afd = perf_open(code_addr(arm_fn), HW_BREAKPOINT_X, 4, 0);
 	int tfd = perf_open(code_addr(thumb_fn), HW_BREAKPOINT_X, 2, 0);
 	int wfd = perf_open((uintptr_t)&var, HW_BREAKPOINT_W, 4, 0);
-	long long a, t, w;
+	int t2fd = perf_open(code_addr(thumb2_fn), HW_BREAKPOINT_X, 4, 0);
+	long long a, t, w, t2;
 
-	if (!tap_ok(afd >= 0 && tfd >= 0 && wfd >= 0,
+	if (!tap_ok(afd >= 0 && tfd >= 0 && wfd >= 0 && t2fd >= 0,
 		    "perf: A32 and T32 execute breakpoints and a watchpoint open (errno %d)",
 		    errno))
 		return;
@@ -154,13 +167,18 @@ static void test_perf_counts(void)
 	a = count(afd);
 	t = count(tfd);
 	w = count(wfd);
+	t2 = count(t2fd);
 	tap_ok(a == N, "perf: A32 execute breakpoint counts %lld for %d calls", a, N);
 	tap_ok(t == N, "perf: T32 execute breakpoint (16-bit PUSH) counts %lld for %d calls",
 	       t, N);
+	tap_ok(t2 == N,
+	       "perf: 4-byte breakpoint on a 32-bit T32 instruction at 2 mod 4 counts %lld for %d calls",
+	       t2, N);
 	tap_ok(w == N, "perf: watchpoint counts %lld for %d stores", w, N);
 	close(afd);
 	close(tfd);
 	close(wfd);
+	close(t2fd);
 }
 
 static volatile int traps;
@@ -268,7 +286,8 @@ static void test_ptrace_break(const char *what, void (*fn)(void), unsigned int b
 
 	if (!tap_ok(pid > 0, "ptrace: %s tracee starts", what))
 		return;
-	if (!tap_ok(!sethbp(pid, BP_ADDR(0), addr & ~3U) &&
+	/* BAS 0xf: the address as is, as gdb writes it; else the word. */
+	if (!tap_ok(!sethbp(pid, BP_ADDR(0), bas == 0xf ? addr : addr & ~3U) &&
 		    !sethbp(pid, BP_CTRL(0), ctrl),
 		    "ptrace: PTRACE_SETHBPREGS %s breakpoint (errno %d)", what, errno)) {
 		kill(pid, SIGKILL);
@@ -329,6 +348,8 @@ int main(void)
 	test_ptrace_break("A32", arm_fn, 0xf);
 	test_ptrace_break("T32", thumb_fn,
 			  code_addr(thumb_fn) & 2 ? 0xc : 0x3);
+	/* gdb's request for a 32-bit T32 instruction: 4 bytes at 2 mod 4. */
+	test_ptrace_break("T32 32-bit instruction at 2 mod 4", thumb2_fn, 0xf);
 	test_ptrace_watch();
 	test_perf_counts();
 	test_perf_sigtrap();

@@ -387,7 +387,9 @@ static bool hwbp_forbidden_text(unsigned long addr)
  * @hw: filled in: aligned address, BAS, LSC and exception level
  *
  * An AArch64 breakpoint is one instruction: length 4 (perf's default of
- * sizeof(long) is accepted as 4). An AArch32 one is 2 (Thumb) or 4 bytes.
+ * sizeof(long) is accepted as 4). An AArch32 one is 2 (Thumb) or 4 bytes;
+ * 4 bytes on a halfword boundary (a 32-bit T32 instruction) watch its
+ * first halfword.
  * A watchpoint is 1 to 8 bytes inside one 8-byte granule (AArch32: one
  * 4-byte word, or an aligned 8 bytes). The address decides the exception
  * level; a kernel address must be CPU-bound, since the kernel steps over
@@ -410,6 +412,14 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 			len = ARM_BREAK_GRANULE;
 		if (len != ARM_BREAK_GRANULE && !(compat && len == 2))
 			return -EINVAL;
+		/*
+		 * A 32-bit T32 instruction on a halfword boundary: the
+		 * architecture matches it on its first halfword (BAS 0b1100).
+		 * gdb asks for 4 bytes there, and ptrace first moves a
+		 * breakpoint of the default length to the new address.
+		 */
+		if (compat && len == ARM_BREAK_GRANULE && (addr & 2))
+			len = 2;
 		granule = ARM_BREAK_GRANULE;
 		break;
 	case HW_BREAKPOINT_R:
