@@ -156,9 +156,11 @@ static void test_perf_counts(void)
 	int tfd = perf_open(code_addr(thumb_fn), HW_BREAKPOINT_X, 2, 0);
 	int wfd = perf_open((uintptr_t)&var, HW_BREAKPOINT_W, 4, 0);
 	int t2fd = perf_open(code_addr(thumb2_fn), HW_BREAKPOINT_X, 4, 0);
-	long long a, t, w, t2;
+	/* thumb_fn's POP {r7, pc}: its step moves both PC and SP. */
+	int pfd = perf_open(code_addr(thumb_fn) + 4, HW_BREAKPOINT_X, 2, 0);
+	long long a, t, w, t2, pop;
 
-	if (!tap_ok(afd >= 0 && tfd >= 0 && wfd >= 0 && t2fd >= 0,
+	if (!tap_ok(afd >= 0 && tfd >= 0 && wfd >= 0 && t2fd >= 0 && pfd >= 0,
 		    "perf: A32 and T32 execute breakpoints and a watchpoint open (errno %d)",
 		    errno))
 		return;
@@ -168,17 +170,21 @@ static void test_perf_counts(void)
 	t = count(tfd);
 	w = count(wfd);
 	t2 = count(t2fd);
+	pop = count(pfd);
 	tap_ok(a == N, "perf: A32 execute breakpoint counts %lld for %d calls", a, N);
 	tap_ok(t == N, "perf: T32 execute breakpoint (16-bit PUSH) counts %lld for %d calls",
 	       t, N);
 	tap_ok(t2 == N,
 	       "perf: 4-byte breakpoint on a 32-bit T32 instruction at 2 mod 4 counts %lld for %d calls",
 	       t2, N);
+	tap_ok(pop == N, "perf: breakpoint on a T32 POP {r7, pc} counts %lld for %d returns",
+	       pop, N);
 	tap_ok(w == N, "perf: watchpoint counts %lld for %d stores", w, N);
 	close(afd);
 	close(tfd);
 	close(wfd);
 	close(t2fd);
+	close(pfd);
 }
 
 static volatile int traps;

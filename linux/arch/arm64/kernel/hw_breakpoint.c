@@ -37,9 +37,10 @@
  *
  * Diversions and replays. Between the trap and the step, something else
  * may run first: the handler of a signal (perf's sigtrap delivers one
- * there), or, for a kernel hit, an interrupt. The step then ends in that
+ * there), or, for a kernel hit, an interrupt. In user mode handle_signal()
+ * says so (hw_breakpoint_signal()); in the kernel the step ends in that
  * code instead, which hwbp_step_done() recognises (neither after the
- * instruction nor on its stack), or a hit in that code comes first. The
+ * instruction nor on its stack); or a hit in that code comes first. The
  * registers are unmasked, so that the handler is watched as usual, and the
  * instruction is remembered as diverted, with the kinds already reported.
  * When it traps again with the same PC and stack pointer, that is a replay:
@@ -420,6 +421,9 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 		 */
 		if (compat && len == ARM_BREAK_GRANULE && (addr & 2))
 			len = 2;
+		/* No instruction starts on an odd address (BAS 0b0110 is reserved). */
+		if (addr & 1)
+			return -EINVAL;
 		granule = ARM_BREAK_GRANULE;
 		break;
 	case HW_BREAKPOINT_R:
@@ -586,13 +590,15 @@ static void __kprobes hwbp_step_begin(struct arm64_hwbp_step *st,
 	st->cur.sp = hwbp_sp(regs);
 	st->cur.size = hwbp_insn_size(regs);
 	st->cur.kinds = 0;
+	st->cur.irq_masked = 0;
 }
 
 /*
- * Did the step execute the instruction? Then the PC is past it, or, for a
- * branch, the stack pointer is unchanged (a branch never writes it). A
- * signal frame or an exception stack always moves the stack pointer, and
- * nothing else than the instruction runs between the trap and the step.
+ * Did the step execute the instruction? In the kernel, then the PC is
+ * past it, or, for a branch, the stack pointer is unchanged (a branch
+ * never writes it): an exception stack always moves the stack pointer,
+ * and nothing else than the instruction runs between the trap and the
+ * step.
  * A PC still on the instruction means it never ran (a pending step, or a
  * debugger rewound the state machine).
  */
@@ -601,6 +607,13 @@ static bool __kprobes hwbp_step_done(const struct arm64_hwbp_insn *in,
 {
 	if (regs->pc == in->pc)
 		return false;
+	/*
+	 * In user mode only a signal diverts a step, and handle_signal()
+	 * says so (hw_breakpoint_signal()): anything else ran the
+	 * instruction, a POP {..., PC} or a sigreturn moving both PC and SP.
+	 */
+	if (user_mode(regs))
+		return true;
 	return regs->pc == in->pc + in->size || hwbp_sp(regs) == in->sp;
 }
 
@@ -897,10 +910,8 @@ static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
 {
 	bool again = st->armed;
 
-	if (!again) {
-		st->irq_masked = 0;
+	if (!again)
 		st->foreign = !user_mode(regs) && kernel_active_single_step();
-	}
 	st->armed = 1;
 	hwbp_sync_masks(hc, current);
 
@@ -919,10 +930,10 @@ static void __kprobes hwbp_step_arm(struct hwbp_cpu *hc, struct pt_regs *regs,
 	 * No interrupt between the instruction and its step: one taken there
 	 * would end the step in its entry code.
 	 */
-	if (!st->foreign && !st->irq_masked && !(regs->pstate & PSR_I_BIT) &&
+	if (!st->foreign && !st->cur.irq_masked && !(regs->pstate & PSR_I_BIT) &&
 	    hwbp_may_mask_irqs(regs)) {
 		regs->pstate |= PSR_I_BIT;
-		st->irq_masked = 1;
+		st->cur.irq_masked = 1;
 	}
 	if (!again && !st->foreign)
 		kernel_enable_single_step(regs);
@@ -1130,12 +1141,12 @@ bool __kprobes try_step_suspended_breakpoints(struct pt_regs *regs)
 	if (st->armed) {
 		if (hwbp_step_done(&st->cur, regs)) {
 			st->armed = 0;
-			if (st->irq_masked)
+			if (st->cur.irq_masked)
 				regs->pstate &= ~PSR_I_BIT;
 		} else {
+			/* The record keeps irq_masked for the replay. */
 			hwbp_push_diverted(st);
 		}
-		st->irq_masked = 0;
 	}
 	hwbp_sync_masks(hc, current);
 
@@ -1158,6 +1169,33 @@ bool __kprobes try_step_suspended_breakpoints(struct pt_regs *regs)
 void hw_breakpoint_thread_switch(struct task_struct *next)
 {
 	hwbp_sync_masks(this_cpu_ptr(&hwbp_cpu), next);
+}
+
+/**
+ * hw_breakpoint_signal() - a signal handler runs before a step is over
+ * @regs: the thread's user-mode context, about to get a signal frame
+ *
+ * Called by handle_signal() before the frame is set up. A step over a hit
+ * still armed is diverted into the handler: its record is kept for the
+ * replay when sigreturn comes back to the instruction, its registers are
+ * unmasked so that the handler is watched as usual, and the handler is not
+ * stepped for it (only for a debugger that steps too).
+ */
+void hw_breakpoint_signal(struct pt_regs *regs)
+{
+	struct arm64_hwbp_step *st = &current->thread.debug.step;
+	unsigned long flags;
+
+	if (!test_thread_flag(TIF_HWBP_STEP))
+		return;
+	local_irq_save(flags);
+	clear_thread_flag(TIF_HWBP_STEP);
+	if (!test_thread_flag(TIF_SINGLESTEP))
+		regs->pstate &= ~DBG_SPSR_SS;
+	if (st->armed)
+		hwbp_push_diverted(st);
+	hwbp_sync_masks(this_cpu_ptr(&hwbp_cpu), current);
+	local_irq_restore(flags);
 }
 
 /**

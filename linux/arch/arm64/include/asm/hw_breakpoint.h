@@ -60,12 +60,15 @@ struct arch_hw_breakpoint {
  * @kinds: the register kinds (BIT(0) breakpoints, BIT(1) watchpoints)
  *	whose events were told of this execution
  * @size: the instruction's size in bytes (2 for a 16-bit T32 one)
+ * @irq_masked: (kernel) interrupts were masked in the stepped context for
+ *	its step, to be unmasked when a step over it ends after it
  */
 struct arm64_hwbp_insn {
 	unsigned long	pc;
 	unsigned long	sp;
 	u8		kinds;
 	u8		size;
+	u8		irq_masked;
 };
 
 /* Diverted steps remembered per thread (user) or per CPU (kernel). */
@@ -82,8 +85,6 @@ struct arm64_hwbp_insn {
  * @armed: a step over @cur is in flight; its registers are masked
  * @foreign: (kernel) the single step was already kgdb's when the hit came;
  *	its exception is passed on
- * @irq_masked: (kernel) interrupts were masked in the stepped context for
- *	the step, to be unmasked when it is over
  *
  * One per thread for hits in user mode (in struct debug_info), one per
  * CPU for hits in the kernel; arch/arm64/kernel/hw_breakpoint.c owns it
@@ -95,7 +96,6 @@ struct arm64_hwbp_step {
 	u8			nr_diverted;
 	u8			armed;
 	u8			foreign;
-	u8			irq_masked;
 };
 
 /* Fields of DBGBCR<n>_EL1 and DBGWCR<n>_EL1 (Arm ARM D19.3). */
@@ -192,11 +192,13 @@ struct pt_regs;
 void hw_breakpoint_thread_switch(struct task_struct *next);
 void ptrace_hw_copy_thread(struct task_struct *task);
 void hw_breakpoint_fixup(struct pt_regs *regs);
+void hw_breakpoint_signal(struct pt_regs *regs);
 #else
 /* Without perf events there is no breakpoint to follow or to copy. */
 static inline void hw_breakpoint_thread_switch(struct task_struct *next) { }
 static inline void ptrace_hw_copy_thread(struct task_struct *task) { }
 static inline void hw_breakpoint_fixup(struct pt_regs *regs) { }
+static inline void hw_breakpoint_signal(struct pt_regs *regs) { }
 #endif
 
 /* The number of breakpoint register pairs every CPU has. */
