@@ -27,6 +27,24 @@
 
 #define noinline __attribute__((noinline))
 
+#ifndef TRAP_HWBKPT
+#define TRAP_HWBKPT	4
+#endif
+#ifndef TRAP_PERF
+#define TRAP_PERF	6
+#endif
+
+/*
+ * The siginfo of a perf sigtrap. glibc's siginfo_t does not name the perf
+ * fields; they follow si_addr (asm-generic/siginfo.h, _sigfault._perf).
+ */
+struct perf_siginfo {
+	int		signo, err, code, pad;
+	void		*addr;
+	unsigned long	data;
+	uint32_t	type, flags;
+};
+
 /* Kind of access a ptrace-set watchpoint triggers on. */
 enum guest_watch {
 	GUEST_WATCH_EXEC,

@@ -22,26 +22,12 @@
 #include "tap.h"
 #include "hwbp_guest.h"
 
-#ifndef TRAP_PERF
-#define TRAP_PERF	6
-#endif
-#ifndef TRAP_HWBKPT
-#define TRAP_HWBKPT	4
-#endif
-
 #define N		10	/* outer hits per case */
 #define N_TIMED		20000	/* stores under the profiling timer */
 #define CASE_TIMEOUT	10	/* seconds; a loop is a failure, not a hang */
 #define OUTER_COOKIE	0x0111UL
 #define INNER_COOKIE	0x1222UL
 
-/* glibc's siginfo_t does not name the perf fields (_sigfault._perf). */
-struct perf_siginfo {
-	int		signo, err, code, pad;
-	void		*addr;
-	unsigned long	data;
-	uint32_t	type, flags;
-};
 
 /*
  * The watched variables, and an unwatched one on their page: a store to

@@ -13,21 +13,6 @@
 #define N		100
 #define COOKIE		0xc0ffee5eedUL
 
-#ifndef TRAP_PERF
-#define TRAP_PERF	6
-#endif
-
-/*
- * glibc's siginfo_t does not name the perf fields; they follow si_addr
- * (asm-generic/siginfo.h, _sigfault._perf).
- */
-struct perf_siginfo {
-	int		signo, err, code, pad;
-	void		*addr;
-	unsigned long	data;
-	uint32_t	type, flags;
-};
-
 static volatile uint64_t var __attribute__((aligned(8)));
 static volatile uint64_t other __attribute__((aligned(8)));
 static volatile int hits, bad;

@@ -180,6 +180,11 @@ static void test_perf_counts(void)
 	tap_ok(pop == N, "perf: breakpoint on a T32 POP {r7, pc} counts %lld for %d returns",
 	       pop, N);
 	tap_ok(w == N, "perf: watchpoint counts %lld for %d stores", w, N);
+	/* No instruction starts on an odd address (BAS 0b0110 is reserved). */
+	tap_ok(perf_open(code_addr(thumb_fn) + 1, HW_BREAKPOINT_X, 2, 0) < 0 &&
+	       errno == EINVAL,
+	       "perf: a 2-byte breakpoint at an odd address is EINVAL (errno %d)",
+	       errno);
 	close(afd);
 	close(tfd);
 	close(wfd);
