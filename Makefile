@@ -2,7 +2,10 @@
 #
 #   make setup                      install what is missing (Debian packages)
 #   make check [ARCH=..] [KERNEL=..] every suite, both arches, summary line
-#                                   (VARIANTS=0 skips the KCSAN kernel)
+#                                   (VARIANTS=0 skips the KCSAN kernel;
+#                                   FULL=1 adds the KASAN+UBSAN kernels
+#                                   and every mutant of make mutate;
+#                                   SEED=N|random: another seed)
 #   make run                        x86_64 demo: watchpoints firing
 #   make shell [ARCH=..]            interactive guest
 #   make build [ARCH=..]            kernels only
@@ -10,6 +13,8 @@
 #   make lint [ARCH=..] [FULL=1]    checkpatch, kernel-doc, W=1 and sparse
 #                                   (FULL=1: build x86_64 after each patch)
 #   make bench [ROUNDS=..] [QUICK=1] ours vs stock x86_64: bench/results.md
+#   make mutate [ARCH_MUTANTS=1]    planted defects (harness/mutants.txt)
+#                                   must each be caught: kill ratio
 #   make clean                      drop build/ (the ccache stays)
 
 ARCH   ?= all
@@ -19,7 +24,7 @@ HWBP   := python3 harness/hwbp.py
 # Commands that build or boot first make sure the host has what they need.
 DEPS := build/.deps-ok
 
-.PHONY: setup check run shell build patches lint bench clean
+.PHONY: setup check run shell build patches lint bench mutate clean
 
 setup:
 	@harness/deps.sh
@@ -30,7 +35,7 @@ $(DEPS): harness/deps.sh
 	@mkdir -p build && touch $@
 
 check: $(DEPS)
-	@$(HWBP) check --arch $(ARCH) --kernel $(KERNEL) $(if $(filter 0,$(VARIANTS)),--no-variants)
+	@$(HWBP) check --arch $(ARCH) --kernel $(KERNEL) $(if $(filter 0,$(VARIANTS)),--no-variants) $(if $(filter 1,$(FULL)),--full) $(if $(SEED),--seed $(SEED))
 
 run: $(DEPS)
 	@$(HWBP) run --kernel $(KERNEL)
@@ -49,6 +54,9 @@ lint: $(DEPS)
 
 bench: $(DEPS)
 	@$(HWBP) bench --rounds $(or $(ROUNDS),5) $(if $(filter 1,$(QUICK)),--quick)
+
+mutate: $(DEPS)
+	@python3 harness/mutate.py $(if $(filter 1,$(ARCH_MUTANTS)),--arch-mutants)
 
 clean:
 	rm -rf build

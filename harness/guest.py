@@ -31,7 +31,7 @@ def _arches(field):
 def _parse(arch, kernel):
     """Every line of the manifest that applies to arch and kernel."""
     m = {"kunit": [], "suites": [], "expects": [], "boot": {},
-         "programs": [], "tools": {}}
+         "programs": [], "tools": {}, "allow": [], "cmdline": []}
     only = None
     with open(MANIFEST) as f:
         for lineno, line in enumerate(f, 1):
@@ -45,7 +45,9 @@ def _parse(arch, kernel):
                                                             base_kernel(kernel)):
                     m["kunit"].append(words[1])
             elif kind == "suite" and len(words) == 5:
-                if arch in _arches(words[2]):
+                # "variant": only on the variant kernels that list it.
+                if arch in _arches(words[2]) or (words[2] == "variant" and
+                                                 variants(kernel)):
                     m["suites"].append((words[1], int(words[3]), words[4]))
             elif kind == "program" and len(words) == 5:
                 if arch in _arches(words[2]):
@@ -59,12 +61,23 @@ def _parse(arch, kernel):
             elif kind == "boot" and len(words) == 4:
                 if arch in _arches(words[2]):
                     m["boot"][words[1]] = words[3]
+            elif kind == "cmdline" and len(words) == 3:
+                if arch in _arches(words[1]):
+                    m["cmdline"].append(words[2].replace("{seed}", str(seed())))
+            elif kind == "allow" and len(words) >= 4:
+                if arch in _arches(words[1]):
+                    m["allow"].append((words[2],
+                                       line.split(None, 3)[3].strip()))
             elif kind == "expect" and len(words) >= 6:
                 if arch in _arches(words[2]):
                     m["expects"].append((words[1], words[3], words[4],
                                          line.split(None, 5)[5].strip()))
             else:
                 die(f"{MANIFEST}:{lineno}: cannot parse: {line.strip()}")
+    # HWBP_ONLY=suite,...: a subset, for a quick rerun or a mutant's boot.
+    if os.environ.get("HWBP_ONLY"):
+        wanted = set(os.environ["HWBP_ONLY"].split(","))
+        only = wanted if only is None else only & wanted
     if only is not None:
         m["kunit"] = [k for k in m["kunit"] if "kunit:" + k in only]
         m["suites"] = [x for x in m["suites"] if x[0] in only]
@@ -81,6 +94,26 @@ def manifest(arch, kernel):
     {boot suite: kernel parameter})."""
     m = _parse(arch, kernel)
     return m["kunit"], m["suites"], m["expects"], m["boot"]
+
+
+DEFAULT_SEED = 20261201
+
+
+def seed():
+    """The seed of every randomised test in this run: fixed, so that CI is
+    reproducible, unless HWBP_SEED says otherwise (make check SEED=N, or
+    SEED=random: the harness picks and prints one)."""
+    return int(os.environ.get("HWBP_SEED", DEFAULT_SEED))
+
+
+def cmdline(arch, kernel):
+    """Kernel parameters every boot gets (the manifest's "cmdline" lines)."""
+    return _parse(arch, kernel)["cmdline"]
+
+
+def allowed(arch, kernel):
+    """(regex, reason) of kernel messages the manifest lets pass."""
+    return _parse(arch, kernel)["allow"]
 
 
 def variant_arches(kernel):

@@ -12,6 +12,7 @@
 
 import argparse
 import os
+import random
 import sys
 import time
 
@@ -20,10 +21,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import guest  # noqa: E402
 import kbuild  # noqa: E402
 import lint  # noqa: E402
+import mutate  # noqa: E402
 import qemu  # noqa: E402
 import results  # noqa: E402
 import series  # noqa: E402
 import tree  # noqa: E402
+import usertest  # noqa: E402
 from common import (ARCHES, BUILD, base_kernel, base_version,  # noqa: E402
                     build_lock, log, outdir)
 
@@ -31,7 +34,9 @@ BOOT_TIMEOUT = {"x86_64": 420, "arm64": 420}
 
 # Extra builds of our kernel that make check also runs (configs/<v>.config;
 # which suites, on which arches: the "variant" lines of guest/suites.txt).
+# FULL_VARIANTS only with make check FULL=1 (they do not fit CI's hour).
 VARIANTS = ("kcsan",)
+FULL_VARIANTS = ("kasan",)
 
 
 def prepare(kernel, arch):
@@ -59,9 +64,11 @@ def check_one(kernel, arch):
     logfile = os.path.join(outdir(kernel, arch), "console.log")
     text, timed_out = qemu.boot(arch, image, initrd, "check", logfile,
                                 BOOT_TIMEOUT[arch],
-                                append=tuple(boot.values()))
+                                append=tuple(boot.values()) +
+                                tuple(guest.cmdline(arch, kernel)))
     res = results.parse_console(text, kunit, suites, errors, timed_out,
-                                boot_suites=boot)
+                                boot_suites=boot,
+                                allowed=guest.allowed(arch, kernel))
     results.apply_expectations(res, base_kernel(kernel), expects)
     log(f"{kernel}/{arch}: build {built:.0f}s, console log {logfile}")
     return res
@@ -95,15 +102,23 @@ def report(rows):
 
 def cmd_check(args):
     arches = ARCHES if args.arch == "all" else (args.arch,)
+    if args.seed == "random":
+        os.environ["HWBP_SEED"] = str(random.randrange(1, 1 << 31))
+    elif args.seed:
+        os.environ["HWBP_SEED"] = str(int(args.seed, 0))
+    log(f"seed {guest.seed()} (replay: make check SEED={guest.seed()})")
     tree.unpack_base()
     log(f"base tree: Linux {base_version()} (Debian linux-source-6.12); "
         f"kernel under test: {args.kernel}; arches: {', '.join(arches)}")
     rows = []
+    if args.kernel == "ours":
+        for s in usertest.run():
+            rows.append(("-", "ours", s))
     for arch in arches:
         for s in check_one(args.kernel, arch):
             rows.append((arch, args.kernel, s))
     if args.kernel == "ours" and not args.no_variants:
-        for variant in VARIANTS:
+        for variant in VARIANTS + (FULL_VARIANTS if args.full else ()):
             kernel = f"ours+{variant}"
             for arch in arches:
                 if arch in guest.variant_arches(kernel):
@@ -111,6 +126,9 @@ def cmd_check(args):
                         rows.append((arch, kernel, s))
     if args.kernel == "ours":
         for s in lint.run(arches):
+            rows.append(("-", "ours", s))
+    if args.kernel == "ours" and args.full:
+        for s in mutate.run_suite(arch_mutants=True):
             rows.append(("-", "ours", s))
     log(f"base tree: Linux {base_version()}")
     return 1 if report(rows) else 0
@@ -178,9 +196,13 @@ def main():
         choices = ARCHES + ("all",) if default_arch == "all" else ARCHES
         p.add_argument("--arch", default=default_arch, choices=choices)
         p.add_argument("--kernel", default="ours",
-                       choices=("ours", "stock") + tuple(f"ours+{v}" for v in VARIANTS))
+                       choices=("ours", "stock") + tuple(
+                           f"ours+{v}" for v in VARIANTS + FULL_VARIANTS))
         p.add_argument("--full", action="store_true",
-                       help="lint: also build x86_64 after each patch")
+                       help="lint: also build x86_64 after each patch; "
+                       "check: also the KASAN variant and every mutant")
+        p.add_argument("--seed", default="",
+                       help="check: seed of the randomised tests (N or random)")
         p.add_argument("--no-variants", action="store_true",
                        help="check: skip the variant kernels (KCSAN)")
     args = ap.parse_args()

@@ -22,7 +22,10 @@ def qemu_cmd(arch, image, initrd, mode, interactive=False, append=()):
     # for the suites that read them back (dmesg).
     args = [f"console={a['console']}", "panic=-1", f"hwbp={mode}",
             "log_buf_len=4M",
-            *BOOT_ARGS[arch], *append]
+            *BOOT_ARGS[arch], *append,
+            # HWBP_APPEND: more kernel parameters (hwbp.verbose: the
+            # kernel log on the console during the suites too).
+            *os.environ.get("HWBP_APPEND", "").split()]
     cmd = [*a["qemu"], "-kernel", image, "-initrd", initrd,
            "-append", " ".join(args), "-nodefaults", "-no-reboot",
            "-display", "none"]

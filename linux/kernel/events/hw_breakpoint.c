@@ -249,7 +249,8 @@ static struct bp_task_use bp_task_walk(struct perf_event *bp,
 	chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
 				bp_task_table_params);
 	rhl_for_each_entry_rcu(iter, pos, chain, hw.bp_list) {
-		if (iter == bp || bp_slot_type(iter->attr.bp_type) != type)
+		/* Pairs with WRITE_ONCE() in bp_commit(): see bp_modify(). */
+		if (iter == bp || bp_slot_type(READ_ONCE(iter->attr.bp_type)) != type)
 			continue;
 		weight = hw_breakpoint_weight(&iter->attr);
 		if (iter->cpu < 0)
@@ -440,9 +441,18 @@ static void bp_copy_attr(struct perf_event_attr *to,
 			 const struct perf_event_attr *from)
 {
 	to->bp_addr = from->bp_addr;
-	to->bp_type = from->bp_type;
+	/* Pairs with READ_ONCE() in bp_task_walk(). */
+	WRITE_ONCE(to->bp_type, from->bp_type);
 	to->bp_len = from->bp_len;
 	to->disabled = from->disabled;
+}
+
+/* Give @bp the new attributes and the arch's encoding of them. */
+static void bp_commit(struct perf_event *bp, const struct perf_event_attr *attr,
+		      const struct arch_hw_breakpoint *hw)
+{
+	bp_copy_attr(&bp->attr, attr);
+	bp->hw.info = *hw;
 }
 
 /*
@@ -451,9 +461,9 @@ static void bp_copy_attr(struct perf_event_attr *to,
  * returned. The commit happens under the locks, so a walk of the task's
  * breakpoints never sees @bp counted under one type and typed another.
  */
-static int bp_modify_locked(struct perf_event *bp,
-			    const struct perf_event_attr *attr,
-			    const struct arch_hw_breakpoint *hw)
+static int bp_move_locked(struct perf_event *bp,
+			  const struct perf_event_attr *attr,
+			  const struct arch_hw_breakpoint *hw)
 {
 	enum bp_type_idx old_type = bp_slot_type(bp->attr.bp_type);
 	enum bp_type_idx new_type = bp_slot_type(attr->bp_type);
@@ -461,19 +471,43 @@ static int bp_modify_locked(struct perf_event *bp,
 	int new_weight = hw_breakpoint_weight(attr);
 
 	bp_assert_locked(bp);
-	if (old_type != new_type || old_weight != new_weight) {
-		bp_account(bp, old_type, -old_weight);
-		if (bp_slots_needed(bp, new_type, new_weight) >
-		    bp_nr_slots[new_type]) {
-			/* Fits: these slots were @bp's a moment ago. */
-			bp_account(bp, old_type, old_weight);
-			return -ENOSPC;
-		}
-		bp_account(bp, new_type, new_weight);
+	bp_account(bp, old_type, -old_weight);
+	if (bp_slots_needed(bp, new_type, new_weight) > bp_nr_slots[new_type]) {
+		/* Fits: these slots were @bp's a moment ago. */
+		bp_account(bp, old_type, old_weight);
+		return -ENOSPC;
 	}
-	bp_copy_attr(&bp->attr, attr);
-	bp->hw.info = *hw;
+	bp_account(bp, new_type, new_weight);
+	bp_commit(bp, attr, hw);
 	return 0;
+}
+
+/*
+ * Apply a validated @attr to @bp. When its slots stay the same (same type
+ * and weight) no table changes and no lock is taken: ptrace's overflow
+ * handler on powerpc, sh and loongarch disables the current task's
+ * breakpoint this way from the debug exception, with interrupts off.
+ * A walk of the task's breakpoints may then read @bp's bp_type while it
+ * changes, but between values of the same slot type, which is all the
+ * walk looks at; the arch encoding is not read while @bp is disabled.
+ */
+static int bp_modify(struct perf_event *bp, const struct perf_event_attr *attr,
+		     const struct arch_hw_breakpoint *hw)
+{
+	struct mutex *task_lock;	/* as bp_lock() returns it */
+	int ret;
+
+	if (bp_slot_type(bp->attr.bp_type) == bp_slot_type(attr->bp_type) &&
+	    hw_breakpoint_weight(&bp->attr) == hw_breakpoint_weight(attr)) {
+		bp_commit(bp, attr, hw);
+		return 0;
+	}
+
+	might_sleep();
+	task_lock = bp_lock(bp);
+	ret = bp_move_locked(bp, attr, hw);
+	bp_unlock(task_lock);
+	return ret;
 }
 
 /**
@@ -687,14 +721,15 @@ EXPORT_SYMBOL_GPL(register_wide_hw_breakpoint);
  * The slots move with the breakpoint when its type (instruction or data)
  * or weight changes; if the new ones do not fit, @bp is left as it was.
  *
- * Context: process context, may sleep.
+ * Context: process context; may sleep only when the slot type or weight
+ * changes (then it takes the constraint locks). With both unchanged, any
+ * context in which @bp's owner may change it, interrupts off included.
  * Return: 0, -EINVAL or -EPERM for an invalid @attr, -ENOSPC.
  */
 int modify_user_hw_breakpoint_check(struct perf_event *bp,
 				    struct perf_event_attr *attr, bool check)
 {
 	struct arch_hw_breakpoint hw = { };
-	struct mutex *task_lock;	/* as bp_lock() returns it */
 	int ret;
 
 	ret = bp_parse(bp, attr, &hw);
@@ -709,10 +744,7 @@ int modify_user_hw_breakpoint_check(struct perf_event *bp,
 			return -EINVAL;
 	}
 
-	task_lock = bp_lock(bp);
-	ret = bp_modify_locked(bp, attr, &hw);
-	bp_unlock(task_lock);
-	return ret;
+	return bp_modify(bp, attr, &hw);
 }
 
 /*
@@ -736,8 +768,10 @@ static void bp_disable(struct perf_event *bp)
  * Disables @bp, applies @attr (see modify_user_hw_breakpoint_check()) and
  * enables it again unless @attr says disabled.
  *
- * Context: process context; may be called with interrupts disabled when
- * @bp belongs to the current task.
+ * Context: process context, may sleep. With interrupts disabled, for the
+ * current task's own breakpoint, as long as the slot type and weight stay
+ * the same and @attr disables it (as ptrace's overflow handlers do):
+ * then nothing sleeps.
  * Return: as modify_user_hw_breakpoint_check().
  */
 int modify_user_hw_breakpoint(struct perf_event *bp,

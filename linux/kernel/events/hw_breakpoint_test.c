@@ -12,6 +12,8 @@
  */
 
 #include <kunit/test.h>
+#include <linux/completion.h>
+#include <linux/cred.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/prandom.h>
@@ -654,6 +656,196 @@ static void test_bad_requests(struct kunit *test)
 	}
 }
 
+/* === Modification without sleeping, and what it must refuse === */
+
+/*
+ * ptrace's overflow handler on powerpc, sh and loongarch disables the
+ * current task's breakpoint from the debug exception, interrupts off:
+ * with the slot type and weight unchanged, modify_user_hw_breakpoint()
+ * takes no lock there (CONFIG_DEBUG_ATOMIC_SLEEP reports one that is).
+ */
+static void test_modify_irqs_off(struct kunit *test)
+{
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+	unsigned long flags;
+	int ret;
+
+	bp_test_attr(&attr, false, 1);
+	bp = register_user_hw_breakpoint(&attr, NULL, NULL, current);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bp));
+
+	attr.bp_addr += sizeof(long);	/* the same weight */
+	attr.bp_type = HW_BREAKPOINT_W;	/* and the same slot type */
+	attr.disabled = 1;
+	local_irq_save(flags);
+	ret = modify_user_hw_breakpoint(bp, &attr);
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, bp->attr.bp_addr, attr.bp_addr);
+	KUNIT_EXPECT_EQ(test, bp->attr.bp_type, HW_BREAKPOINT_W);
+	KUNIT_EXPECT_TRUE(test, bp->attr.disabled);
+	unregister_hw_breakpoint(bp);
+}
+
+/*
+ * With check set (PERF_EVENT_IOC_MODIFY_ATTRIBUTES), a field other than
+ * the address, length, type and disabled bit must not differ: -EINVAL,
+ * and the breakpoint keeps its attributes.
+ */
+static void test_modify_check(struct kunit *test)
+{
+	struct perf_event_attr attr, changed;
+	struct perf_event *bp;
+
+	bp_test_attr(&attr, false, 1);
+	attr.disabled = 1;
+	bp = register_user_hw_breakpoint(&attr, NULL, NULL, current);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(bp));
+
+	changed = bp->attr;
+	changed.bp_addr += sizeof(long);
+	changed.sample_period = 7;
+	KUNIT_EXPECT_EQ(test, modify_user_hw_breakpoint_check(bp, &changed, true),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, bp->attr.bp_addr, attr.bp_addr);
+
+	changed.sample_period = bp->attr.sample_period;
+	KUNIT_EXPECT_EQ(test, modify_user_hw_breakpoint_check(bp, &changed, true), 0);
+	KUNIT_EXPECT_EQ(test, bp->attr.bp_addr, changed.bp_addr);
+	unregister_hw_breakpoint(bp);
+}
+
+/*
+ * A kernel address: -EINVAL when the kernel is excluded, -EPERM without
+ * CAP_SYS_ADMIN, and no slot held either way.
+ */
+static void test_kernel_addresses(struct kunit *test)
+{
+	static unsigned long kernel_var;
+	struct bp_test *t = test->priv;
+	const struct cred *saved;
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+	struct cred *cred;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&kernel_var;
+	attr.bp_len = sizeof(kernel_var);
+	attr.bp_type = HW_BREAKPOINT_W;
+	attr.exclude_kernel = 1;
+	bp = perf_event_create_kernel_counter(&attr, t->cpus[0], NULL, NULL, NULL);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bp), -EINVAL);
+	if (!IS_ERR(bp))
+		unregister_hw_breakpoint(bp);
+
+	attr.exclude_kernel = 0;
+	cred = prepare_creds();
+	KUNIT_ASSERT_NOT_NULL(test, cred);
+	cap_lower(cred->cap_effective, CAP_SYS_ADMIN);
+	saved = override_creds(cred);
+	bp = perf_event_create_kernel_counter(&attr, t->cpus[0], NULL, NULL, NULL);
+	revert_creds(saved);
+	put_cred(cred);
+	KUNIT_EXPECT_EQ(test, PTR_ERR(bp), -EPERM);
+	if (!IS_ERR(bp))
+		unregister_hw_breakpoint(bp);
+	KUNIT_EXPECT_FALSE(test, hw_breakpoint_is_used());
+}
+
+/* === Concurrency: tasks in parallel, CPU-bound ones coming and going === */
+
+#define BP_RACE_ROUNDS	200
+
+struct bp_race {
+	struct kunit		*test;
+	struct task_struct	*target;	/* NULL: the CPU-bound churner */
+	int			cpu;
+	int			slots;
+	atomic_t		short_rounds;	/* a task got fewer than it must */
+	atomic_t		bad_errors;	/* neither success nor -ENOSPC */
+	long			bad_error;	/* the last of them */
+	struct completion	done;
+};
+
+/*
+ * One task's breakpoints taken and given back in rounds, or, for the
+ * churner, one CPU-bound breakpoint at a time on the first CPU. As the
+ * churner never holds more than one slot, each task must get at least
+ * slots - 1 of its own every round, whatever the other tasks do: only
+ * one task runs on a CPU at a time.
+ */
+static int bp_race_thread(void *arg)
+{
+	struct perf_event *bps[BP_TEST_MAX_WEIGHT];
+	struct bp_race *r = arg;
+	struct perf_event_attr attr;
+	int round, n, got;
+
+	bp_test_attr(&attr, false, 1);
+	for (round = 0; round < BP_RACE_ROUNDS; round++) {
+		/* Tasks ask for one more than there are; the churner for one. */
+		int want = r->target ? min(r->slots + 1, (int)ARRAY_SIZE(bps)) : 1;
+
+		int cpu = r->target ? BP_ANY_CPU : r->cpu;
+
+		for (n = 0, got = 0; n < want; n++) {
+			struct perf_event *bp;
+
+			bp = perf_event_create_kernel_counter(&attr, cpu, r->target,
+							      NULL, NULL);
+			if (IS_ERR(bp)) {
+				if (PTR_ERR(bp) != -ENOSPC) {
+					atomic_inc(&r->bad_errors);
+					r->bad_error = PTR_ERR(bp);
+				}
+				continue;
+			}
+			bps[got++] = bp;
+		}
+		if (r->target && got < r->slots - 1)
+			atomic_inc(&r->short_rounds);
+		while (got--)
+			unregister_hw_breakpoint(bps[got]);
+		cond_resched();
+	}
+	complete(&r->done);
+	return 0;
+}
+
+static void test_concurrent(struct kunit *test)
+{
+	int slots = bp_test_slots(false), i;
+	struct bp_test *t = test->priv;
+	struct bp_race *races;
+	struct task_struct *k;
+
+	races = kunit_kcalloc(test, BP_TEST_TASKS + 1, sizeof(*races), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, races);
+	for (i = 0; i <= BP_TEST_TASKS; i++) {
+		struct bp_race *r = &races[i];
+
+		r->test = test;
+		r->target = i < BP_TEST_TASKS ? t->tasks[i] : NULL;
+		r->cpu = t->cpus[0];
+		r->slots = slots;
+		init_completion(&r->done);
+		k = kthread_run(bp_race_thread, r, "hw_bp_race/%d", i);
+		KUNIT_ASSERT_FALSE(test, IS_ERR(k));
+	}
+	for (i = 0; i <= BP_TEST_TASKS; i++) {
+		wait_for_completion(&races[i].done);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&races[i].bad_errors), 0,
+				    "thread %d: errno %ld, not -ENOSPC", i,
+				    races[i].bad_error);
+		KUNIT_EXPECT_EQ_MSG(test, atomic_read(&races[i].short_rounds), 0,
+				    "thread %d: rounds with fewer than %d slots",
+				    i, slots - 1);
+	}
+	KUNIT_EXPECT_FALSE(test, hw_breakpoint_is_used());
+}
+
 /* === Randomised: thousands of steps against the model === */
 
 #define BP_MODEL_STEPS	5000
@@ -707,6 +899,10 @@ static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE(test_wide_hits),
 	KUNIT_CASE(test_dbg_slots),
 	KUNIT_CASE(test_bad_requests),
+	KUNIT_CASE(test_modify_irqs_off),
+	KUNIT_CASE(test_modify_check),
+	KUNIT_CASE(test_kernel_addresses),
+	KUNIT_CASE(test_concurrent),
 	KUNIT_CASE(test_model_random),
 	{}
 };

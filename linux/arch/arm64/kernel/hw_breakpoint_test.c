@@ -14,6 +14,10 @@
  *
  * Each instruction is found in a small function of this file with the
  * tree's instruction helpers, and the breakpoint put exactly on it.
+ *
+ * Also: a wide watchpoint that is unregistered leaves every watchpoint
+ * control register disabled on every CPU, and writes afterwards trap
+ * nowhere.
  * Needs an arm64 CPU with debug registers (QEMU's virt machine has them).
  */
 
@@ -22,6 +26,7 @@
 #include <linux/hw_breakpoint.h>
 #include <linux/irqflags.h>
 #include <linux/perf_event.h>
+#include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
 
@@ -183,10 +188,103 @@ static void test_plain_step(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_test_hits), HWBP_TEST_CALLS);
 }
 
+/*
+ * DBGWCR<n>_EL1 of this CPU. MRS encodes the register number in the
+ * instruction, so each one is its own read.
+ */
+static u64 hwbp_test_read_wcr(unsigned int n)
+{
+	switch (n) {
+	case 0:
+		return read_sysreg(dbgwcr0_el1);
+	case 1:
+		return read_sysreg(dbgwcr1_el1);
+	case 2:
+		return read_sysreg(dbgwcr2_el1);
+	case 3:
+		return read_sysreg(dbgwcr3_el1);
+	case 4:
+		return read_sysreg(dbgwcr4_el1);
+	case 5:
+		return read_sysreg(dbgwcr5_el1);
+	case 6:
+		return read_sysreg(dbgwcr6_el1);
+	case 7:
+		return read_sysreg(dbgwcr7_el1);
+	case 8:
+		return read_sysreg(dbgwcr8_el1);
+	case 9:
+		return read_sysreg(dbgwcr9_el1);
+	case 10:
+		return read_sysreg(dbgwcr10_el1);
+	case 11:
+		return read_sysreg(dbgwcr11_el1);
+	case 12:
+		return read_sysreg(dbgwcr12_el1);
+	case 13:
+		return read_sysreg(dbgwcr13_el1);
+	case 14:
+		return read_sysreg(dbgwcr14_el1);
+	case 15:
+		return read_sysreg(dbgwcr15_el1);
+	}
+	return 0;
+}
+
+static unsigned long hwbp_test_watched;
+static unsigned int hwbp_test_enabled[NR_CPUS];
+
+/* On each CPU: count the enabled watchpoints, then write the watched word. */
+static void hwbp_test_read_back(void *unused)
+{
+	int slots = hw_breakpoint_slots(TYPE_DATA), cpu = smp_processor_id(), n;
+
+	hwbp_test_enabled[cpu] = 0;
+	for (n = 0; n < slots; n++)
+		if (hwbp_test_read_wcr(n) & ARM_DBG_CTRL_E)
+			hwbp_test_enabled[cpu]++;
+	WRITE_ONCE(hwbp_test_watched, hwbp_test_watched + 1);
+}
+
+static void test_unregister_clears(struct kunit *test)
+{
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	int cpu;
+
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&hwbp_test_watched;
+	attr.bp_len = HW_BREAKPOINT_LEN_8;
+	attr.bp_type = HW_BREAKPOINT_W;
+	atomic_set(&hwbp_test_hits, 0);
+	bp = register_wide_hw_breakpoint(&attr, hwbp_test_count, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)bp));
+
+	for_each_online_cpu(cpu) {
+		smp_call_function_single(cpu, hwbp_test_read_back, NULL, 1);
+		KUNIT_EXPECT_EQ_MSG(test, hwbp_test_enabled[cpu], 1,
+				    "CPU %d: enabled watchpoints", cpu);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_test_hits), num_online_cpus());
+
+	unregister_wide_hw_breakpoint(bp);
+	atomic_set(&hwbp_test_hits, 0);
+	for_each_online_cpu(cpu) {
+		smp_call_function_single(cpu, hwbp_test_read_back, NULL, 1);
+		KUNIT_EXPECT_EQ_MSG(test, hwbp_test_enabled[cpu], 0,
+				    "CPU %d: watchpoints enabled after unregistering",
+				    cpu);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_test_hits), 0);
+}
+
 static struct kunit_case hwbp_arm64_cases[] = {
 	KUNIT_CASE(test_mrs_daif),
 	KUNIT_CASE(test_nofault_fixup),
 	KUNIT_CASE(test_plain_step),
+	KUNIT_CASE(test_unregister_clears),
 	{}
 };
 

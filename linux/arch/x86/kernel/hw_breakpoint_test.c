@@ -8,10 +8,14 @@
  *
  * Only the request is made: a refusal that regressed is unregistered
  * before anything can hit it. See x86_bp_in_entry_path().
+ *
+ * Also: a wide watchpoint that is unregistered leaves DR7 and cpu_dr7
+ * clear on every CPU, and writes afterwards trap nowhere.
  */
 
 #include <kunit/test.h>
 #include <linux/cpumask.h>
+#include <linux/smp.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/percpu.h>
 #include <linux/perf_event.h>
@@ -102,9 +106,71 @@ static void test_plain_variable_accepted(struct kunit *test)
 					   cpumask_first(cpu_online_mask)), 0);
 }
 
+/* DR7 enable bits of every slot, and the kernel's copy of DR7. */
+#define HWBP_X86_DR7_ENABLES	(DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)
+
+static unsigned long hwbp_x86_test_watched;
+static unsigned long hwbp_x86_dr7[NR_CPUS], hwbp_x86_cpu_dr7[NR_CPUS];
+static atomic_t hwbp_x86_hits;
+
+static void hwbp_x86_test_count(struct perf_event *bp,
+				struct perf_sample_data *data,
+				struct pt_regs *regs)
+{
+	atomic_inc(&hwbp_x86_hits);
+}
+
+/* On each CPU: record DR7 and cpu_dr7, then write the watched word. */
+static void hwbp_x86_read_back(void *unused)
+{
+	int cpu = smp_processor_id();
+
+	get_debugreg(hwbp_x86_dr7[cpu], 7);
+	hwbp_x86_cpu_dr7[cpu] = this_cpu_read(cpu_dr7);
+	WRITE_ONCE(hwbp_x86_test_watched, hwbp_x86_test_watched + 1);
+}
+
+static void test_unregister_clears(struct kunit *test)
+{
+	struct perf_event *__percpu *wide;
+	struct perf_event_attr attr;
+	int cpu;
+
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&hwbp_x86_test_watched;
+	attr.bp_len = HW_BREAKPOINT_LEN_8;
+	attr.bp_type = HW_BREAKPOINT_W;
+	wide = register_wide_hw_breakpoint(&attr, hwbp_x86_test_count, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)wide));
+
+	atomic_set(&hwbp_x86_hits, 0);
+	for_each_online_cpu(cpu) {
+		smp_call_function_single(cpu, hwbp_x86_read_back, NULL, 1);
+		KUNIT_EXPECT_NE_MSG(test, hwbp_x86_dr7[cpu] & HWBP_X86_DR7_ENABLES,
+				    0, "CPU %d: DR7 %#lx, armed", cpu,
+				    hwbp_x86_dr7[cpu]);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_x86_hits), num_online_cpus());
+
+	unregister_wide_hw_breakpoint(wide);
+	atomic_set(&hwbp_x86_hits, 0);
+	for_each_online_cpu(cpu) {
+		smp_call_function_single(cpu, hwbp_x86_read_back, NULL, 1);
+		KUNIT_EXPECT_EQ_MSG(test, hwbp_x86_dr7[cpu] & HWBP_X86_DR7_ENABLES,
+				    0, "CPU %d: DR7 %#lx after unregistering", cpu,
+				    hwbp_x86_dr7[cpu]);
+		KUNIT_EXPECT_EQ_MSG(test, hwbp_x86_cpu_dr7[cpu], 0,
+				    "CPU %d: cpu_dr7 after unregistering", cpu);
+	}
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_x86_hits), 0);
+}
+
 static struct kunit_case hwbp_x86_cases[] = {
 	KUNIT_CASE(test_entry_path_refused),
 	KUNIT_CASE(test_plain_variable_accepted),
+	KUNIT_CASE(test_unregister_clears),
 	{}
 };
 

@@ -1,0 +1,1161 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The hardware-breakpoint slot allocator, kernel/events/hw_breakpoint.c,
+ * compiled and run in user space against a model of its rules.
+ *
+ * Every reserve, release and modify the allocator answers, through each
+ * of its entry points (perf event creation, register_user_hw_breakpoint(),
+ * register_wide_hw_breakpoint(), modify_user_hw_breakpoint[_check](), the
+ * kgdb helpers), is compared with a brute-force recount of the
+ * breakpoints the model holds, and after every operation the allocator's
+ * histograms must equal the ones recounted from scratch. Allocation and
+ * hash-table failures are injected at random and must leave nothing
+ * behind. The walk is seeded: "hw_breakpoint -s SEED" replays a failure.
+ *
+ * See Documentation/dev-tools/hw-breakpoint.rst for the rules modelled.
+ */
+#include <stdarg.h>
+#include <unistd.h>
+#include "hw_breakpoint_internal.h"
+
+/* The allocator itself: its statics are visible to the checks below. */
+#include "../../../kernel/events/hw_breakpoint.c"
+
+/* === The simulated machine === */
+
+#define MAX_TASKS	24
+#define MAX_BPS		512
+#define KERNEL_BASE	0xffff800000000000ULL	/* addresses above are kernel */
+#define USER_ADDR	0x10000ULL
+
+struct task_struct {
+	int				id;
+	struct perf_event_context	ctx;
+};
+
+int nr_cpu_ids;
+struct cpumask test_possible_mask, test_online_mask;
+struct task_struct *test_current;
+int test_lockdep_off;
+
+static struct task_struct tasks[MAX_TASKS];
+static int nr_slots[2];			/* by enum bp_type_idx */
+static bool irqs_off, is_admin = true;
+static bool quiet;
+static int cpus_locked;
+
+/* Failure injection: one in fail_rate calls fails (0: never). */
+static unsigned int alloc_fail_rate, insert_fail_rate;
+static int fail_nth;			/* the n-th allocation from now fails */
+static unsigned long nr_allocs_live;
+
+static unsigned long failures;
+
+/* What the walk did: proof that each outcome was reached. */
+enum stat {
+	ST_CREATE_OK, ST_CREATE_NOSPC, ST_CREATE_INVAL, ST_CREATE_NOMEM,
+	ST_MODIFY_OK, ST_MODIFY_MOVED, ST_MODIFY_NOSPC, ST_MODIFY_INVAL,
+	ST_MODIFY_IRQS_OFF, ST_WIDE_OK, ST_WIDE_NOSPC, ST_DBG_OK, ST_DBG_BUSY,
+	ST_DBG_NOSPC, ST_RELEASE, ST_MAX
+};
+static const char *const stat_name[ST_MAX] = {
+	"created", "create ENOSPC", "create refused (EINVAL, EPERM, ...)",
+	"create ENOMEM (injected)", "modified", "modified to other slots",
+	"modify ENOSPC", "modify EINVAL", "modified with interrupts off",
+	"wide registered", "wide ENOSPC", "kgdb reserved", "kgdb EBUSY",
+	"kgdb ENOSPC", "released",
+};
+static unsigned long long stats[ST_MAX];
+static unsigned long long step;
+static unsigned long long seed = 1;
+
+void test_log(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (quiet)
+		return;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+}
+
+static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "FAIL (seed %llu, step %llu): ", seed, step);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	if (++failures >= 10)
+		exit(1);
+}
+
+void test_warn(const char *cond, const char *file, int line)
+{
+	fail("WARN: %s at %s:%d", cond, file, line);
+}
+
+void test_might_sleep(const char *what)
+{
+	if (irqs_off)
+		fail("%s() with interrupts off: sleeping in atomic context", what);
+}
+
+/* xorshift64*: the walk's only source of randomness. */
+static unsigned long long rng_state;
+
+static unsigned int rnd(unsigned int n)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (unsigned int)((rng_state * 0x2545f4914f6cdd1dULL) >> 32) % n;
+}
+
+static bool chance(unsigned int one_in)
+{
+	return one_in && rnd(one_in) == 0;
+}
+
+void *test_alloc(size_t n, size_t size)
+{
+	void *p;
+
+	if (fail_nth && --fail_nth == 0)
+		return NULL;
+	if (chance(alloc_fail_rate))
+		return NULL;
+	if (!n || !size)
+		return ZERO_SIZE_PTR;	/* as kcalloc(0, ...) */
+	p = calloc(n, size);
+	if (p)
+		nr_allocs_live++;
+	return p;
+}
+
+void test_free(const void *p)
+{
+	if (!p || p == ZERO_SIZE_PTR)
+		return;
+	nr_allocs_live--;
+	free((void *)p);
+}
+
+const struct cpumask *cpumask_of(int cpu)
+{
+	static struct cpumask one[NR_CPUS];
+
+	one[cpu].bits = 1UL << cpu;
+	return &one[cpu];
+}
+
+void cpus_read_lock(void)
+{
+	test_might_sleep("cpus_read_lock");
+	cpus_locked++;
+}
+
+void cpus_read_unlock(void)
+{
+	cpus_locked--;
+}
+
+/* Copies of the per-CPU section: CPU 0 uses the section itself. */
+extern char __start_hwbp_percpu[], __stop_hwbp_percpu[];
+static char *percpu_copy[NR_CPUS];
+
+void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size)
+{
+	const char *p = ptr;
+
+	if (cpu < 0 || cpu >= nr_cpu_ids)
+		fail("per_cpu_ptr() of CPU %d (%d possible)", cpu, nr_cpu_ids);
+	if (p >= __start_hwbp_percpu && p < __stop_hwbp_percpu)
+		return cpu ? percpu_copy[cpu] + (p - __start_hwbp_percpu) :
+			     (void *)p;
+	return (char *)p + cpu * size;	/* alloc_percpu() */
+}
+
+static void percpu_reset(void)
+{
+	size_t len = __stop_hwbp_percpu - __start_hwbp_percpu;
+	int cpu;
+
+	memset(__start_hwbp_percpu, 0, len);
+	for (cpu = 1; cpu < NR_CPUS; cpu++) {
+		if (!percpu_copy[cpu])
+			percpu_copy[cpu] = malloc(len);
+		memset(percpu_copy[cpu], 0, len);
+	}
+}
+
+/* === The task table === */
+
+static const void *rhl_key(const struct rhashtable_params *p,
+			   const struct rhlist_head *node)
+{
+	return (const char *)node - p->head_offset + p->key_offset;
+}
+
+static unsigned int rhl_bucket(const struct rhashtable_params *p,
+			       const void *key)
+{
+	const unsigned char *k = key;
+	unsigned int h = 2166136261u;
+	size_t i;
+
+	for (i = 0; i < p->key_len; i++)
+		h = (h ^ k[i]) * 16777619u;
+	return h % TEST_RHL_BUCKETS;
+}
+
+int rhltable_init(struct rhltable *hlt, const struct rhashtable_params *params)
+{
+	memset(hlt, 0, sizeof(*hlt));
+	hlt->params = *params;
+	hlt->ready = true;
+	return 0;
+}
+
+void rhltable_destroy(struct rhltable *hlt)
+{
+	hlt->ready = false;
+}
+
+struct rhlist_head *rhltable_lookup(struct rhltable *hlt, const void *key,
+				    const struct rhashtable_params params)
+{
+	struct rhlist_head *g;
+
+	for (g = hlt->bucket[rhl_bucket(&params, key)]; g; g = g->group)
+		if (!memcmp(rhl_key(&params, g), key, params.key_len))
+			return g;
+	return NULL;
+}
+
+int rhltable_insert(struct rhltable *hlt, struct rhlist_head *node,
+		    const struct rhashtable_params params)
+{
+	const void *key = rhl_key(&params, node);
+	struct rhlist_head *head = rhltable_lookup(hlt, key, params);
+	struct rhlist_head **b = &hlt->bucket[rhl_bucket(&params, key)];
+
+	if (!hlt->ready)
+		fail("rhltable_insert() into an uninitialised table");
+	if (chance(insert_fail_rate))
+		return -ENOMEM;
+	if (head) {
+		node->next = head->next;
+		head->next = node;
+		return 0;
+	}
+	node->next = NULL;
+	node->group = *b;
+	*b = node;
+	return 0;
+}
+
+int rhltable_remove(struct rhltable *hlt, struct rhlist_head *node,
+		    const struct rhashtable_params params)
+{
+	const void *key = rhl_key(&params, node);
+	struct rhlist_head **g, **e;
+
+	for (g = &hlt->bucket[rhl_bucket(&params, key)]; *g; g = &(*g)->group) {
+		if (memcmp(rhl_key(&params, *g), key, params.key_len))
+			continue;
+		if (*g == node) {
+			if (node->next) {
+				node->next->group = node->group;
+				*g = node->next;
+			} else {
+				*g = node->group;
+			}
+			return 0;
+		}
+		for (e = &(*g)->next; *e; e = &(*e)->next) {
+			if (*e == node) {
+				*e = node->next;
+				return 0;
+			}
+		}
+		return -ENOENT;
+	}
+	return -ENOENT;
+}
+
+/* === The arch and perf's core, as the allocator sees them === */
+
+bool irqs_disabled(void)
+{
+	return irqs_off;
+}
+
+bool capable(int cap)
+{
+	return cap == CAP_SYS_ADMIN && is_admin;
+}
+
+int hw_breakpoint_slots(int type)
+{
+	return nr_slots[type];
+}
+
+/* The test's breakpoints take bp_len registers: weights 1 to 8. */
+int test_hw_breakpoint_weight(const struct perf_event_attr *attr)
+{
+	return (int)attr->bp_len;
+}
+
+/* Lengths 1 to 8; an address at or above KERNEL_BASE is the kernel's. */
+int hw_breakpoint_arch_parse(struct perf_event *bp,
+			     const struct perf_event_attr *attr,
+			     struct arch_hw_breakpoint *hw)
+{
+	(void)bp;
+	if (!attr->bp_len || attr->bp_len > 8)
+		return -EINVAL;
+	hw->address = attr->bp_addr;
+	hw->len = attr->bp_len;
+	hw->type = (u8)attr->bp_type;
+	hw->kernel = attr->bp_addr >= KERNEL_BASE;
+	return 0;
+}
+
+int arch_check_bp_in_kernelspace(struct arch_hw_breakpoint *hw)
+{
+	return hw->kernel;
+}
+
+int arch_install_hw_breakpoint(struct perf_event *bp)
+{
+	(void)bp;
+	return 0;
+}
+
+void arch_uninstall_hw_breakpoint(struct perf_event *bp)
+{
+	(void)bp;
+}
+
+void hw_breakpoint_pmu_read(struct perf_event *bp)
+{
+	(void)bp;
+}
+
+int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
+				    unsigned long val, void *data)
+{
+	(void)unused; (void)val; (void)data;
+	return 0;
+}
+
+static int notifier_fail, pmu_fail;
+static bool notifier_registered, pmu_registered;
+
+int register_die_notifier(struct notifier_block *nb)
+{
+	(void)nb;
+	if (notifier_fail)
+		return notifier_fail;
+	notifier_registered = true;
+	return 0;
+}
+
+int unregister_die_notifier(struct notifier_block *nb)
+{
+	(void)nb;
+	notifier_registered = false;
+	return 0;
+}
+
+int perf_pmu_register(struct pmu *pmu, const char *name, int type)
+{
+	(void)pmu; (void)name; (void)type;
+	if (pmu_fail)
+		return pmu_fail;
+	pmu_registered = true;
+	return 0;
+}
+
+int perf_swevent_set_period(struct perf_event *event)
+{
+	(void)event;
+	return 0;
+}
+
+/* perf's core: an event is made, then its PMU's event_init() runs. */
+struct perf_event *perf_event_create_kernel_counter(struct perf_event_attr *attr,
+						    int cpu,
+						    struct task_struct *task,
+						    perf_overflow_handler_t handler,
+						    void *context)
+{
+	struct perf_event *bp = calloc(1, sizeof(*bp));
+	int ret;
+
+	(void)handler; (void)context;
+	if (!bp)
+		return ERR_PTR(-ENOMEM);
+	bp->attr = *attr;
+	bp->cpu = cpu;
+	bp->hw.target = task;
+	bp->ctx = task ? &task->ctx : NULL;
+	bp->test_id = -1;
+	ret = perf_breakpoint.event_init(bp);
+	if (ret) {
+		free(bp);
+		return ERR_PTR(ret);
+	}
+	return bp;
+}
+
+int perf_event_release_kernel(struct perf_event *event)
+{
+	if (event->destroy)
+		event->destroy(event);
+	free(event);
+	return 0;
+}
+
+void perf_event_disable(struct perf_event *event)
+{
+	(void)event;
+	test_might_sleep("perf_event_disable");	/* an IPI and the ctx mutex */
+}
+
+void perf_event_disable_local(struct perf_event *event)
+{
+	if (!event->ctx || event->ctx->task != current)
+		fail("perf_event_disable_local() of another task's event");
+}
+
+void perf_event_enable(struct perf_event *event)
+{
+	(void)event;
+	test_might_sleep("perf_event_enable");
+}
+
+/* === The model === */
+
+struct model_bp {
+	struct perf_event	*ev;	/* NULL: free entry */
+	int			task;	/* -1: bound to a CPU, no task */
+	int			cpu;	/* -1: every CPU (tasks only) */
+	int			type;	/* enum bp_type_idx */
+	int			weight;
+	bool			raw;	/* reserved with dbg_reserve_bp_slot() */
+};
+
+static struct model_bp model[MAX_BPS];
+static int nr_model;
+static int nr_tasks;
+
+static int type_of(u64 bp_type)
+{
+	return (bp_type & HW_BREAKPOINT_RW) ? TYPE_DATA : TYPE_INST;
+}
+
+/*
+ * The model's use of the registers, recounted from its list: slots of
+ * each type taken on each CPU by the CPU-bound breakpoints (task index 0)
+ * and by each task (index task + 1), and which tasks have a breakpoint
+ * bound to one CPU.
+ */
+struct recount {
+	int	use[TYPE_MAX][MAX_TASKS + 1][NR_CPUS];
+	bool	one_cpu[TYPE_MAX][MAX_TASKS];
+	int	any_cpu[TYPE_MAX][MAX_TASKS];
+};
+
+static void recount_one(struct recount *rc, const struct model_bp *m)
+{
+	int cpu;
+
+	if (m->task >= 0 && m->cpu < 0) {
+		rc->any_cpu[m->type][m->task] += m->weight;
+		for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+			rc->use[m->type][m->task + 1][cpu] += m->weight;
+		return;
+	}
+	if (m->task >= 0)
+		rc->one_cpu[m->type][m->task] = true;
+	rc->use[m->type][m->task + 1][m->cpu] += m->weight;
+}
+
+/* Leave out model entry @skip; add @extra, if any. */
+static void recount(struct recount *rc, int skip, const struct model_bp *extra)
+{
+	int i;
+
+	memset(rc, 0, sizeof(*rc));
+	for (i = 0; i < nr_model; i++)
+		if (model[i].ev && i != skip)
+			recount_one(rc, &model[i]);
+	if (extra)
+		recount_one(rc, extra);
+}
+
+/*
+ * The rule, from scratch: on every CPU and for every type, the CPU-bound
+ * breakpoints and those of any one task fit in the registers.
+ */
+static bool model_fits(int skip, const struct model_bp *extra)
+{
+	static struct recount rc;
+	int cpu, type, t, most;
+
+	recount(&rc, skip, extra);
+	for (type = 0; type < TYPE_MAX; type++) {
+		for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+			most = 0;
+			for (t = 1; t <= nr_tasks; t++)
+				most = max(most, rc.use[type][t][cpu]);
+			if (rc.use[type][0][cpu] + most > nr_slots[type])
+				return false;
+		}
+	}
+	return true;
+}
+
+static bool model_any(void)
+{
+	int i;
+
+	for (i = 0; i < nr_model; i++)
+		if (model[i].ev)
+			return true;
+	return false;
+}
+
+static int model_add(struct perf_event *ev, int task, int cpu, int type,
+		     int weight, bool raw)
+{
+	int i;
+
+	for (i = 0; i < nr_model && model[i].ev; i++)
+		;
+	if (i == MAX_BPS)
+		return -1;
+	if (i == nr_model)
+		nr_model++;
+	model[i] = (struct model_bp){ ev, task, cpu, type, weight, raw };
+	ev->test_id = i;
+	return i;
+}
+
+static void model_del(int i)
+{
+	model[i].ev = NULL;
+	while (nr_model && !model[nr_model - 1].ev)
+		nr_model--;
+}
+
+static int model_pick(void)
+{
+	int i, n = 0, pick = -1;
+
+	for (i = 0; i < nr_model; i++)
+		if (model[i].ev && rnd(++n) == 0)
+			pick = i;
+	return pick;
+}
+
+/* The allocator's histograms must be exactly the recounted ones. */
+static void check_hist(const char *what, struct bp_hist *hist, int type,
+		       const int *expect)
+{
+	int i;
+
+	for (i = 0; i < nr_slots[type]; i++) {
+		if (atomic_read(&hist->nr[i]) != expect[i])
+			fail("%s[type %d] bucket %d: allocator %d, recount %d",
+			     what, type, i + 1, atomic_read(&hist->nr[i]),
+			     expect[i]);
+	}
+}
+
+static void check_tables(void)
+{
+	static struct recount rc;
+	int type, cpu, t, i, n;
+
+	recount(&rc, -1, NULL);
+	for (type = 0; type < TYPE_MAX; type++) {
+		int cpu_hist[16] = { 0 }, any_hist[16] = { 0 };
+
+		for (cpu = 0; cpu < nr_cpu_ids; cpu++) {
+			struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+			int tasks_hist[16] = { 0 };
+
+			n = rc.use[type][0][cpu];
+			if (use->cpu_bound != n)
+				fail("CPU %d type %d: cpu_bound %d, recount %d",
+				     cpu, type, use->cpu_bound, n);
+			if (n)
+				cpu_hist[n - 1]++;
+			for (t = 0; t < nr_tasks; t++) {
+				n = rc.use[type][t + 1][cpu];
+				if (rc.one_cpu[type][t] && n)
+					tasks_hist[n - 1]++;
+			}
+			check_hist("cpu tasks", &use->tasks, type, tasks_hist);
+		}
+		for (t = 0; t < nr_tasks; t++) {
+			n = rc.any_cpu[type][t];
+			if (!rc.one_cpu[type][t] && n)
+				any_hist[n - 1]++;
+		}
+		check_hist("cpu_bound", &bp_all_cpus[type].cpu_bound, type, cpu_hist);
+		check_hist("any_cpu_tasks", &bp_all_cpus[type].any_cpu_tasks, type,
+			   any_hist);
+	}
+	if (hw_breakpoint_is_used() != model_any())
+		fail("hw_breakpoint_is_used() %d, the model holds %s",
+		     hw_breakpoint_is_used(), model_any() ? "some" : "none");
+	if (bp_tables_sem.readers || bp_tables_sem.writer || cpus_locked)
+		fail("a lock left held");
+	for (i = 0; i < (int)ARRAY_SIZE(bp_task_locks); i++)
+		if (bp_task_locks[i].locked)
+			fail("task lock %d left held", i);
+}
+
+/* === Operations === */
+
+static u64 random_bp_type(void)
+{
+	static const u64 types[] = {
+		HW_BREAKPOINT_X, HW_BREAKPOINT_W, HW_BREAKPOINT_R,
+		HW_BREAKPOINT_RW,
+	};
+
+	return types[rnd(ARRAY_SIZE(types))];
+}
+
+/* A weight that usually fits, sometimes not. */
+static u64 random_len(int type)
+{
+	int most = max(nr_slots[type], 1);
+
+	return chance(8) ? 1 + rnd(8) : 1 + rnd(chance(3) ? most : 1);
+}
+
+static void random_attr(struct perf_event_attr *attr)
+{
+	memset(attr, 0, sizeof(*attr));
+	attr->type = PERF_TYPE_BREAKPOINT;
+	attr->size = sizeof(*attr);
+	attr->bp_type = random_bp_type();
+	attr->bp_len = random_len(type_of(attr->bp_type));
+	attr->bp_addr = USER_ADDR + 8 * rnd(64);
+	attr->pinned = 1;
+}
+
+/*
+ * The answer bp_event_init() owes @attr for a breakpoint of @task on
+ * @cpu: an errno for what is invalid, else the fit.
+ */
+static int expected_create(const struct perf_event_attr *attr, int task,
+			   int cpu)
+{
+	struct model_bp m = {
+		.task = task, .cpu = cpu, .type = type_of(attr->bp_type),
+		.weight = (int)attr->bp_len,
+	};
+
+	if (attr->type != PERF_TYPE_BREAKPOINT)
+		return -ENOENT;
+	if (task < 0 && cpu < 0)
+		return -EINVAL;
+	if (!attr->bp_type || (attr->bp_type & ~(u64)HW_BREAKPOINT_INVALID) ||
+	    ((attr->bp_type & HW_BREAKPOINT_X) && (attr->bp_type & HW_BREAKPOINT_RW)))
+		return -EINVAL;
+	if (!attr->bp_len || attr->bp_len > 8)
+		return -EINVAL;
+	if (attr->bp_addr >= KERNEL_BASE) {
+		if (attr->exclude_kernel)
+			return -EINVAL;
+		if (!is_admin)
+			return -EPERM;
+	}
+	if (!nr_slots[m.type])
+		return -EOPNOTSUPP;
+	return model_fits(-1, &m) ? 0 : -ENOSPC;
+}
+
+/* Now and then an invalid request: each must get its errno and no slot. */
+static void spoil_attr(struct perf_event_attr *attr, int *task, int *cpu)
+{
+	switch (rnd(8)) {
+	case 0: attr->type = PERF_TYPE_SOFTWARE; break;
+	case 1: attr->bp_type = 0; break;
+	case 2: attr->bp_type = HW_BREAKPOINT_X | HW_BREAKPOINT_W; break;
+	case 3: attr->bp_type |= 0x10; break;
+	case 4: attr->bp_len = chance(2) ? 0 : 9; break;
+	case 5: attr->bp_addr = KERNEL_BASE + 64; attr->exclude_kernel = 1; break;
+	case 6: attr->bp_addr = KERNEL_BASE + 64; break;	/* EPERM if not admin */
+	default: *task = -1; *cpu = -1; break;
+	}
+}
+
+static int random_target(int *task, int *cpu)
+{
+	int kind = rnd(3);
+
+	*task = kind == 0 ? -1 : (int)rnd(nr_tasks);
+	*cpu = kind == 1 ? -1 : (int)rnd(nr_cpu_ids);
+	return kind;
+}
+
+static void op_create(void)
+{
+	struct perf_event_attr attr;
+	struct perf_event *ev;
+	int task, cpu, expect, got;
+
+	random_attr(&attr);
+	random_target(&task, &cpu);
+	if (chance(10))
+		spoil_attr(&attr, &task, &cpu);
+	is_admin = !chance(4);
+	insert_fail_rate = 50;
+	expect = expected_create(&attr, task, cpu);
+
+	if (task >= 0 && cpu < 0 && chance(2)) {
+		ev = register_user_hw_breakpoint(&attr, NULL, NULL, &tasks[task]);
+	} else {
+		ev = perf_event_create_kernel_counter(&attr, cpu,
+						      task >= 0 ? &tasks[task] : NULL,
+						      NULL, NULL);
+	}
+	insert_fail_rate = 0;
+	is_admin = true;
+	got = PTR_ERR_OR_ZERO(ev);
+
+	/* The injected insertion failure: a task breakpoint that fit. */
+	if (got == -ENOMEM && expect == 0 && task >= 0) {
+		stats[ST_CREATE_NOMEM]++;
+		return;
+	}
+	if (got != expect) {
+		fail("create type %llu len %llu task %d cpu %d: got %d, expected %d",
+		     (unsigned long long)attr.bp_type,
+		     (unsigned long long)attr.bp_len, task, cpu, got, expect);
+		if (!got)
+			unregister_hw_breakpoint(ev);
+		return;
+	}
+	stats[!got ? ST_CREATE_OK : got == -ENOSPC ? ST_CREATE_NOSPC :
+	      ST_CREATE_INVAL]++;
+	if (!got && model_add(ev, task, cpu, type_of(attr.bp_type),
+			      (int)attr.bp_len, false) < 0)
+		unregister_hw_breakpoint(ev);
+}
+
+static void op_release(void)
+{
+	int i = model_pick();
+
+	if (i < 0)
+		return;
+	if (model[i].raw) {
+		if (dbg_release_bp_slot(model[i].ev))
+			fail("dbg_release_bp_slot() with no lock held");
+		free(model[i].ev);
+	} else {
+		unregister_hw_breakpoint(model[i].ev);
+	}
+	model_del(i);
+	stats[ST_RELEASE]++;
+}
+
+static void op_modify(void)
+{
+	struct perf_event_attr attr;
+	struct model_bp m;
+	int i = model_pick(), expect, got, mode = rnd(3);
+
+	if (i < 0 || model[i].raw || model[i].task < 0)
+		return;
+	m = model[i];
+	attr = m.ev->attr;
+	attr.bp_type = chance(2) ? random_bp_type() : attr.bp_type;
+	attr.bp_len = chance(2) ? random_len(type_of(attr.bp_type)) : attr.bp_len;
+	attr.bp_addr = USER_ADDR + 8 * rnd(64);
+	attr.disabled = mode == 2 ? 1 : attr.disabled;
+	if (chance(10))
+		attr.bp_len = 9;		/* refused by the arch */
+	if (mode == 1 && chance(4))
+		attr.sample_period = 7;		/* not changeable: -EINVAL */
+
+	m.type = type_of(attr.bp_type);
+	m.weight = (int)attr.bp_len;
+	if (attr.bp_len > 8 || (mode == 1 && attr.sample_period != m.ev->attr.sample_period))
+		expect = -EINVAL;
+	else if (!nr_slots[m.type])
+		expect = -ENOSPC;
+	else
+		expect = model_fits(i, &m) ? 0 : -ENOSPC;
+
+	if (mode == 2)
+		got = modify_user_hw_breakpoint(m.ev, &attr);
+	else
+		got = modify_user_hw_breakpoint_check(m.ev, &attr, mode == 1);
+	if (got != expect) {
+		fail("modify %d: type %d w %d -> type %d w %d (check %d): got %d, expected %d",
+		     i, model[i].type, model[i].weight, m.type, m.weight,
+		     mode == 1, got, expect);
+		return;
+	}
+	stats[!got ? (m.type != model[i].type || m.weight != model[i].weight ?
+		      ST_MODIFY_MOVED : ST_MODIFY_OK) :
+	      got == -ENOSPC ? ST_MODIFY_NOSPC : ST_MODIFY_INVAL]++;
+	if (got)
+		return;
+	model[i].type = m.type;
+	model[i].weight = m.weight;
+	if (m.ev->attr.bp_type != attr.bp_type || m.ev->attr.bp_len != attr.bp_len ||
+	    m.ev->attr.bp_addr != attr.bp_addr || m.ev->hw.info.address != attr.bp_addr)
+		fail("modify %d: the new attr was not committed", i);
+}
+
+/*
+ * ptrace's overflow handler on powerpc, sh and loongarch: the current
+ * task disables its own breakpoint, interrupts off. No slot moves, so no
+ * lock may be taken.
+ */
+static void op_modify_irqs_off(void)
+{
+	struct perf_event_attr attr;
+	int i = model_pick(), got;
+
+	if (i < 0 || model[i].raw || model[i].task < 0)
+		return;
+	attr = model[i].ev->attr;
+	attr.disabled = 1;
+	attr.bp_addr = USER_ADDR + 8 * rnd(64);
+	test_current = &tasks[model[i].task];
+	irqs_off = true;
+	got = modify_user_hw_breakpoint(model[i].ev, &attr);
+	irqs_off = false;
+	test_current = NULL;
+	if (got)
+		fail("modify with interrupts off, type and weight unchanged: %d", got);
+	stats[ST_MODIFY_IRQS_OFF]++;
+}
+
+static void op_wide(void)
+{
+	struct perf_event *__percpu *events;
+	struct perf_event_attr attr;
+	int cpu, n = 0, got, expect = 0;
+	struct model_bp m[NR_CPUS];
+
+	random_attr(&attr);
+	if (!nr_slots[type_of(attr.bp_type)])
+		return;
+	/* Each online CPU gets one, in order; all must fit for success. */
+	for_each_online_cpu(cpu) {
+		m[n] = (struct model_bp){ NULL, -1, cpu, type_of(attr.bp_type),
+					  (int)attr.bp_len, false };
+		if (!model_fits(-1, &m[n]))
+			expect = -ENOSPC;
+		n++;
+	}
+	alloc_fail_rate = 40;
+	events = register_wide_hw_breakpoint(&attr, NULL, NULL);
+	alloc_fail_rate = 0;
+	got = PTR_ERR_OR_ZERO((void __force *)events);
+	if (got == -ENOMEM)
+		return;			/* injected: nothing may be left */
+	if (got != expect) {
+		fail("register_wide_hw_breakpoint(): got %d, expected %d", got, expect);
+		if (!got)
+			unregister_wide_hw_breakpoint(events);
+		return;
+	}
+	stats[got ? ST_WIDE_NOSPC : ST_WIDE_OK]++;
+	if (got)
+		return;
+	for_each_possible_cpu(cpu) {
+		struct perf_event *bp = *per_cpu_ptr(events, cpu);
+		bool online = test_online_mask.bits & (1UL << cpu);
+
+		if (!!bp != online)
+			fail("wide breakpoint on CPU %d: %s event", cpu,
+			     bp ? "an offline CPU has an" : "an online CPU has no");
+	}
+	/* Counted as CPU-bound breakpoints; released together or singly. */
+	for_each_online_cpu(cpu)
+		model_add(*per_cpu_ptr(events, cpu), -1, cpu,
+			  type_of(attr.bp_type), (int)attr.bp_len, false);
+	check_tables();
+	if (chance(2)) {
+		for_each_online_cpu(cpu)
+			model_del((*per_cpu_ptr(events, cpu))->test_id);
+		unregister_wide_hw_breakpoint(events);
+	} else {
+		free_percpu(events);
+	}
+}
+
+static void op_dbg(void)
+{
+	struct perf_event *bp = calloc(1, sizeof(*bp));
+	int task, cpu, expect, got, busy = 0;
+	struct mutex *held = NULL;
+
+	if (!bp)
+		return;
+	random_attr(&bp->attr);
+	do {
+		random_target(&task, &cpu);
+	} while (task < 0 && cpu < 0);
+	bp->cpu = cpu;
+	bp->hw.target = task >= 0 ? &tasks[task] : NULL;
+	bp->test_id = -1;
+	{
+		struct model_bp m = { bp, task, cpu, type_of(bp->attr.bp_type),
+				      (int)bp->attr.bp_len, true };
+
+		expect = model_fits(-1, &m) ? 0 : -ENOSPC;
+	}
+	/*
+	 * A CPU stopped half way through changing the tables: the write
+	 * lock makes everyone busy, a task lock that task's breakpoints, a
+	 * read lock the CPU-bound ones.
+	 */
+	if (chance(4)) {
+		busy = 1 + rnd(3);
+		if (busy == 1)
+			bp_tables_sem.writer = 1;
+		else if (busy == 2 && task >= 0)
+			held = bp_task_lock(bp->hw.target);
+		else
+			bp_tables_sem.readers++;
+		if (held)
+			held->locked = 1;
+		if (busy == 1 || held || task < 0)
+			expect = -EBUSY;
+	}
+	got = dbg_reserve_bp_slot(bp);
+	if (busy == 1)
+		bp_tables_sem.writer = 0;
+	else if (held)
+		held->locked = 0;
+	else if (busy)
+		bp_tables_sem.readers--;
+	if (got != expect) {
+		fail("dbg_reserve_bp_slot() task %d cpu %d: got %d, expected %d",
+		     task, cpu, got, expect);
+		if (!got)
+			dbg_release_bp_slot(bp);
+		free(bp);
+		return;
+	}
+	stats[!got ? ST_DBG_OK : got == -EBUSY ? ST_DBG_BUSY : ST_DBG_NOSPC]++;
+	if (got || model_add(bp, task, cpu, type_of(bp->attr.bp_type),
+			     (int)bp->attr.bp_len, true) < 0) {
+		if (!got)
+			dbg_release_bp_slot(bp);
+		free(bp);
+	}
+}
+
+/* === Setup, the walk, and the cases it cannot reach === */
+
+struct machine {
+	const char	*name;
+	int		cpus;
+	int		inst, data;	/* registers; data unused when mixed */
+};
+
+static void machine_up(const struct machine *mc)
+{
+	int t, ret;
+
+	nr_cpu_ids = mc->cpus;
+	test_possible_mask.bits = mc->cpus == 64 ? ~0UL : (1UL << mc->cpus) - 1;
+	test_online_mask = test_possible_mask;
+	nr_slots[TYPE_INST] = mc->inst;
+	if (TYPE_MAX > 1)
+		nr_slots[TYPE_DATA] = mc->data;
+	nr_tasks = MAX_TASKS;
+	for (t = 0; t < MAX_TASKS; t++) {
+		tasks[t].id = t;
+		tasks[t].ctx.task = &tasks[t];
+	}
+	percpu_reset();
+	memset(bp_all_cpus, 0, sizeof(bp_all_cpus));
+	ret = init_hw_breakpoint();
+	if (ret)
+		fail("init_hw_breakpoint() on %s: %d", mc->name, ret);
+}
+
+static void machine_down(void)
+{
+	while (nr_model) {
+		int i = nr_model - 1;
+
+		if (model[i].ev) {
+			if (model[i].raw) {
+				dbg_release_bp_slot(model[i].ev);
+				free(model[i].ev);
+			} else {
+				unregister_hw_breakpoint(model[i].ev);
+			}
+		}
+		model_del(i);
+	}
+	check_tables();
+	bp_tables_ready = false;
+	unregister_die_notifier(&hw_breakpoint_exceptions_nb);
+	rhltable_destroy(&bp_task_table);
+	bp_tables_free();
+	if (nr_allocs_live)
+		fail("%lu allocations of the allocator left after teardown",
+		     nr_allocs_live);
+}
+
+/*
+ * init_hw_breakpoint() with its n-th allocation failing, for every n, and
+ * with the notifier and the PMU refused: an error, and nothing left.
+ */
+static void test_init_unwind(const struct machine *mc)
+{
+	int n, ret, step_fail;
+
+	nr_cpu_ids = mc->cpus;
+	test_possible_mask.bits = mc->cpus == 64 ? ~0UL : (1UL << mc->cpus) - 1;
+	nr_slots[TYPE_INST] = mc->inst;
+	if (TYPE_MAX > 1)
+		nr_slots[TYPE_DATA] = mc->data;
+	percpu_reset();
+	for (step_fail = 0; step_fail < 3; step_fail++) {
+		notifier_fail = step_fail == 1 ? -ENOMEM : 0;
+		pmu_fail = step_fail == 2 ? -EBUSY : 0;
+		ret = init_hw_breakpoint();
+		if (ret != (step_fail == 1 ? -ENOMEM : -EBUSY) && step_fail)
+			fail("init with step %d refused: %d", step_fail, ret);
+		if (!step_fail) {
+			if (ret)
+				fail("init_hw_breakpoint(): %d", ret);
+			bp_tables_ready = false;
+			unregister_die_notifier(&hw_breakpoint_exceptions_nb);
+			rhltable_destroy(&bp_task_table);
+			bp_tables_free();
+		}
+		if (nr_allocs_live || notifier_registered || bp_tables_ready ||
+		    (step_fail && pmu_registered))
+			fail("init unwind (step %d): %lu allocations, notifier %d, ready %d",
+			     step_fail, nr_allocs_live, notifier_registered,
+			     bp_tables_ready);
+		pmu_registered = false;
+	}
+	notifier_fail = pmu_fail = 0;
+
+	/* The n-th allocation fails: ENOMEM, nothing kept. */
+	for (n = 0; n < 3 * (1 + TYPE_MAX * (2 + mc->cpus)); n++) {
+		unsigned long live = nr_allocs_live;
+		int k = 0;
+
+		fail_nth = n + 1;
+		ret = init_hw_breakpoint();
+		k = fail_nth;
+		fail_nth = 0;
+		if (ret == 0) {
+			if (k)
+				break;	/* fewer allocations than n: done */
+			fail("init with allocation %d failing succeeded", n + 1);
+		}
+		if (ret != -ENOMEM || nr_allocs_live != live || bp_tables_ready)
+			fail("init with allocation %d failing: %d, %lu allocations kept",
+			     n + 1, ret, nr_allocs_live - live);
+	}
+	if (bp_tables_ready) {
+		bp_tables_ready = false;
+		unregister_die_notifier(&hw_breakpoint_exceptions_nb);
+		rhltable_destroy(&bp_task_table);
+		bp_tables_free();
+	}
+}
+
+static void walk(const struct machine *mc, unsigned long long ops)
+{
+	unsigned long long i;
+	unsigned int r;
+
+	machine_up(mc);
+	for (i = 0; i < ops; i++) {
+		step++;
+		r = rnd(100);
+		if (r < 36)
+			op_create();
+		else if (r < 64)
+			op_release();
+		else if (r < 84)
+			op_modify();
+		else if (r < 88)
+			op_modify_irqs_off();
+		else if (r < 91)
+			op_wide();
+		else if (r < 97)
+			op_dbg();
+		else if (mc->cpus > 1)	/* a CPU goes away or comes back */
+			test_online_mask.bits ^= 1UL << (1 + rnd(mc->cpus - 1));
+		check_tables();
+	}
+	machine_down();
+}
+
+static const struct machine machines[] = {
+#ifdef TEST_MIXED_REGS
+	{ "x86-like: 4 shared registers, 4 CPUs", 4, 4, 0 },
+	{ "4 shared registers, 64 CPUs", 64, 4, 0 },
+	{ "sh-like: 1 shared register, 2 CPUs", 2, 1, 0 },
+	{ "2 shared registers, 1 CPU", 1, 2, 0 },
+#else
+	{ "arm64-like: 6 breakpoints, 4 watchpoints, 4 CPUs", 4, 6, 4 },
+	{ "6/4 registers, 64 CPUs", 64, 6, 4 },
+	{ "2 breakpoints, 1 watchpoint, 3 CPUs", 3, 2, 1 },
+	{ "no breakpoints, 2 watchpoints, 2 CPUs", 2, 0, 2 },
+#endif
+};
+
+int main(int argc, char **argv)
+{
+	unsigned long long ops = 1000000;
+	unsigned int m;
+	int opt;
+
+	while ((opt = getopt(argc, argv, "s:n:")) != -1) {
+		switch (opt) {
+		case 's': seed = strtoull(optarg, NULL, 0); break;
+		case 'n': ops = strtoull(optarg, NULL, 0); break;
+		default:
+			fprintf(stderr, "usage: %s [-s seed] [-n ops]\n", argv[0]);
+			return 2;
+		}
+	}
+	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
+	quiet = true;	/* init_hw_breakpoint()'s pr_info() */
+	for (m = 0; m < ARRAY_SIZE(machines); m++) {
+		test_init_unwind(&machines[m]);
+		walk(&machines[m], ops / ARRAY_SIZE(machines));
+	}
+	printf("%s: %llu operations on %zu machines, seed %llu: %s\n",
+	       argv[0], step, ARRAY_SIZE(machines), seed,
+	       failures ? "FAILED" : "ok");
+	for (m = 0; m < ST_MAX; m++) {
+		printf("  %-40s %llu\n", stat_name[m], stats[m]);
+		if (!stats[m] && ops >= 100000 && !failures) {
+			printf("  (an outcome the walk never reached)\n");
+			failures++;
+		}
+	}
+	return failures ? 1 : 0;
+}
