@@ -20,6 +20,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import guest  # noqa: E402
 import kbuild  # noqa: E402
+import kunitpy  # noqa: E402
 import lint  # noqa: E402
 import mutate  # noqa: E402
 import qemu  # noqa: E402
@@ -128,7 +129,9 @@ def cmd_check(args):
         for s in lint.run(arches):
             rows.append(("-", "ours", s))
     if args.kernel == "ours" and args.full:
-        for s in mutate.run_suite(arch_mutants=True):
+        for s in kunitpy.run(arches):
+            rows.append(("-", "ours", s))
+        for s in mutate.run_suite(arch_mutants=False):
             rows.append(("-", "ours", s))
     log(f"base tree: Linux {base_version()}")
     return 1 if report(rows) else 0
@@ -200,7 +203,8 @@ def main():
                            f"ours+{v}" for v in VARIANTS + FULL_VARIANTS))
         p.add_argument("--full", action="store_true",
                        help="lint: also build x86_64 after each patch; "
-                       "check: also the KASAN variant and every mutant")
+                       "check: also the KASAN variant, kunit.py and the "
+                       "allocator's mutants")
         p.add_argument("--seed", default="",
                        help="check: seed of the randomised tests (N or random)")
         p.add_argument("--no-variants", action="store_true",

@@ -172,8 +172,9 @@ def run_all(arch_mutants):
     return rows
 
 
-def run_suite(arch_mutants=True):
-    """make check FULL=1: one result per mutant, killed or not."""
+def run_suite(arch_mutants=False):
+    """make check FULL=1: one result per mutant run, killed or not (the
+    arch mutants, listed as skipped, need make mutate ARCH_MUTANTS=1)."""
     s = results.Suite("mutate")
     rows = run_all(arch_mutants)
     if rows is None:

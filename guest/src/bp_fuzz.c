@@ -4,14 +4,28 @@
  * perf_event_attr for PERF_TYPE_BREAKPOINT (type bits, lengths, kernel,
  * non-canonical and misaligned addresses, flags, sampling) as root and as
  * an unprivileged user, and random debug-register writes through ptrace.
- * Every call must give a valid fd or a documented errno; afterwards every
- * slot must be free again. The harness checks that the kernel log stays
- * clean. Seeded: "bp_fuzz SEED ITERATIONS" replays a run.
+ *
+ * Every perf_event_open() is checked against an oracle: expected_errno(),
+ * a small model of the checks the kernel makes, in the order it makes
+ * them (perf core, generic breakpoint layer, arch backend), says whether
+ * the call must give an fd or exactly which errno. Any other outcome is a
+ * mismatch; the first few are printed. Afterwards every slot must be free
+ * again. The harness checks that the kernel log stays clean. Seeded:
+ * "bp_fuzz SEED ITERATIONS" replays a run.
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include "tap.h"
 #include "hwbp_guest.h"
+
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE	0x100000
+#endif
 
 static uint64_t rng_state;
 
@@ -32,20 +46,464 @@ static uint64_t pick(const uint64_t *vals, size_t n)
 #define PICK(a) pick(a, sizeof(a) / sizeof((a)[0]))
 
 static volatile uint64_t var[8] __attribute__((aligned(64)));
-static int ncpus;
+
+/* === What the model needs to know about this kernel and machine === */
+
+#define MAX_CPUS	4096
+
+/* A check whose outcome the model cannot know for this attr. */
+#define MODEL_UNKNOWN	(-1)
+
+static struct {
+	/* /proc/sys/kernel/perf_event_paranoid (default 2, see read_env()). */
+	int		paranoid;
+	/* nr_cpu_ids: the last possible CPU plus one. */
+	int		nr_cpu_ids;
+	unsigned char	online[MAX_CPUS];
+	/* TASK_SIZE_MAX of this kernel. */
+	uint64_t	task_size_max;
+	/* CONFIG_KPROBES: 1, 0, or -1 when /proc/kallsyms could not say. */
+	int		kprobes;
+	/* From /proc/kallsyms, 0 when unknown; text ranges are [start, end). */
+	uint64_t	entry_text[2], noinstr_text[2];
+	uint64_t	bp_func;	/* hw_breakpoint_is_used(): plain text */
+	/* Registers per CPU: hw_breakpoint_slots(TYPE_INST / TYPE_DATA). */
+	int		inst_slots, data_slots;
+#if defined(__x86_64__)
+	int		la57;		/* 5-level paging */
+	int		bpext;		/* X86_FEATURE_BPEXT */
+	uint64_t	free_end;	/* see x86_entry_overlap() */
+	uint64_t	pred_cmd;	/* &x86_pred_cmd */
+	uint64_t	per_cpu_offset;	/* __per_cpu_offset */
+#else
+	int		va52;		/* user space reaches 1 << 48 */
+#endif
+} env;
+
+static int in_range(uint64_t addr, const uint64_t r[2])
+{
+	return r[0] && r[1] && addr >= r[0] && addr < r[1];
+}
+
+#if defined(__x86_64__)
+
+/* 1 if [first, last] meets [base, base + size), as ranges_overlap() says. */
+static int overlaps(uint64_t first, uint64_t last, uint64_t base, uint64_t size)
+{
+	return first < base + size && last >= base;
+}
+
+/* arch/x86/include/asm/pgtable_64_types.h, pgtable_areas.h (64-bit) */
+#define X86_CPU_ENTRY_AREA_BASE		0xfffffe0000000000ULL	/* -4UL << P4D_SHIFT */
+#define X86_CPU_ENTRY_AREA_MAP_SIZE	(1ULL << 39)		/* P4D_SIZE */
+/* __START_KERNEL_map: the kernel image, then modules, then the fixmap. */
+#define X86_START_KERNEL_MAP		0xffffffff80000000ULL
+/* Documentation/arch/x86/x86_64/mm.rst: the top 2 MB are an unused hole. */
+#define X86_TOP_HOLE			0xffffffffffe00000ULL
+
+/*
+ * x86_bp_in_entry_path() (arch/x86/kernel/hw_breakpoint.c) for [first,
+ * last]: 1, 0, or MODEL_UNKNOWN. It refuses ranges that meet the CPU entry
+ * area, x86_pred_cmd, __per_cpu_offset[0..nr_cpu_ids), or, on each
+ * possible CPU, that CPU's GDT, TSS, cpu_tlbstate, cpu_dr7, pcpu_hot,
+ * x86_spec_ctrl_current or fixed_percpu_data (CONFIG_SMP is set:
+ * configs/common.config). Those per-CPU objects live in the per-CPU
+ * areas (the direct map or vmalloc space), whose addresses user space
+ * cannot know, so a range is known to miss them only where no such area
+ * can be:
+ *  - below the direct map's lowest possible base, __PAGE_OFFSET_BASE_L4
+ *    (L5), which CONFIG_RANDOMIZE_MEMORY only moves up: user space, the
+ *    non-canonical hole, the guard hole and the LDT remap;
+ *  - from __START_KERNEL_map up (image, modules, fixmap), where only
+ *    x86_pred_cmd and __per_cpu_offset are, once /proc/kallsyms gave
+ *    their addresses;
+ *  - the unused top 2 MB.
+ * Elsewhere the answer is MODEL_UNKNOWN unless the range meets a listed
+ * object the model knows.
+ */
+static int x86_entry_overlap(uint64_t first, uint64_t last)
+{
+	int image_known = env.pred_cmd && env.per_cpu_offset;
+
+	if (overlaps(first, last, X86_CPU_ENTRY_AREA_BASE,
+		     X86_CPU_ENTRY_AREA_MAP_SIZE))
+		return 1;
+	if (env.pred_cmd && overlaps(first, last, env.pred_cmd, 8))
+		return 1;
+	if (env.per_cpu_offset &&
+	    overlaps(first, last, env.per_cpu_offset, 8ULL * env.nr_cpu_ids))
+		return 1;
+	if (last < env.free_end)
+		return 0;
+	if (first >= X86_TOP_HOLE)
+		return 0;
+	if (first >= X86_START_KERNEL_MAP && image_known)
+		return 0;
+	return MODEL_UNKNOWN;
+}
+
+/*
+ * within_kprobe_blacklist(addr) for a kernel address: 1, 0 or
+ * MODEL_UNKNOWN. Without CONFIG_KPROBES it is the stub in
+ * include/linux/kprobes.h, which returns true. With it, entry text
+ * (arch_populate_kprobe_blacklist()) and noinstr text
+ * (populate_kprobe_blacklist()) are refused; anything else depends on
+ * the blacklist's symbols, which the model does not follow.
+ */
+static int x86_kprobe_blacklisted(uint64_t addr)
+{
+	if (env.kprobes == 0)
+		return 1;
+	if (env.kprobes > 0 &&
+	    (in_range(addr, env.entry_text) || in_range(addr, env.noinstr_text)))
+		return 1;
+	return MODEL_UNKNOWN;
+}
+
+/*
+ * hw_breakpoint_arch_parse() and arch_check_bp_in_kernelspace() of
+ * arch/x86/kernel/hw_breakpoint.c, for a bp_type bp_parse() accepted
+ * (R, W, RW or X). Returns 0 with *kernel set, or the errno. A check the
+ * model cannot decide is assumed to pass, with *guess set: each such
+ * check would refuse with -EINVAL.
+ */
+static int arch_parse(const struct perf_event_attr *attr, int task,
+		      int *kernel, int *guess)
+{
+	uint64_t addr = attr->bp_addr, len = attr->bp_len;
+	uint64_t last = addr + len - 1, bytes;
+	int r;
+
+	(void)task;	/* x86 takes kernel addresses in task events too */
+
+	/* hw_breakpoint_arch_parse(): no length, or a range that wraps */
+	if (!len || last < addr)
+		return EINVAL;
+	/* hw_breakpoint_arch_parse(): x86_bp_in_entry_path(addr, last) */
+	r = x86_entry_overlap(addr, last);
+	if (r == MODEL_UNKNOWN)
+		*guess = 1;
+	else if (r)
+		return EINVAL;
+	/* hw_breakpoint_arch_parse(): no x86_bp_types[] entry for R alone */
+	if (attr->bp_type == HW_BREAKPOINT_R)
+		return EINVAL;
+
+	if (attr->bp_type == HW_BREAKPOINT_X) {
+		/*
+		 * hw_breakpoint_arch_parse(): kernel code only where a kprobe
+		 * could go, for addr >= TASK_SIZE_MAX.
+		 */
+		if (addr >= env.task_size_max) {
+			r = x86_kprobe_blacklisted(addr);
+			if (r == MODEL_UNKNOWN)
+				*guess = 1;
+			else if (r)
+				return EINVAL;
+		}
+		/* hw_breakpoint_arch_parse(): bp_len must be sizeof(long) */
+		if (len != sizeof(long))
+			return EINVAL;
+		/* X86_BREAKPOINT_LEN_X is LEN_1: x86_bp_bytes() is 1 */
+		bytes = 1;
+	} else {
+		/* x86_bp_parse_len(): 1, 2, 4, 8 ... */
+		if (len == 1 || len == 2 || len == 4 || len == 8) {
+			bytes = len;
+		} else {
+			/* ... or a power of two, with AMD address masks only */
+			if (len & (len - 1))
+				return EINVAL;
+			if (!env.bpext)
+				return EOPNOTSUPP;
+			bytes = len;	/* x86_bp_bytes(): mask + 1 */
+		}
+		/* hw_breakpoint_arch_parse(): aligned to its own length */
+		if (addr & (len - 1))
+			return EINVAL;
+	}
+	/* arch_check_bp_in_kernelspace(): any byte at or above TASK_SIZE_MAX */
+	*kernel = addr >= env.task_size_max ||
+		  addr + bytes - 1 >= env.task_size_max;
+	return 0;
+}
+
+#elif defined(__aarch64__)
+
+/*
+ * arch/arm64/include/asm/processor.h and memory.h with
+ * CONFIG_ARM64_VA_BITS=52 (the arm64 allnoconfig default, with 4K pages
+ * and LPA2): TASK_SIZE_MAX = 1 << VA_BITS, PAGE_OFFSET = -(1 << VA_BITS).
+ * Both are compile-time constants, whatever vabits_actual the CPU allows.
+ * User space can confirm VA_BITS 52 only when the CPU has LPA2 (it can
+ * then map above 1 << 48: TASK_SIZE_64 is 1 << vabits_actual); without
+ * that, a VA_BITS=48 kernel would refuse (-EINVAL) ranges reaching
+ * [1 << 48, 1 << 52) and addresses in [-(1 << 52), -(1 << 48)), so
+ * those are undecidable (env.va52 is 0).
+ */
+#define ARM64_VA_BITS		52
+#define ARM64_PAGE_OFFSET	(0ULL - (1ULL << ARM64_VA_BITS))
+#define ARM64_VA48_USER_END	(1ULL << 48)
+#define ARM64_VA48_PAGE_OFFSET	(0ULL - (1ULL << 48))
+
+/*
+ * hwbp_forbidden_text(addr): 1, 0 or MODEL_UNKNOWN. noinstr and entry
+ * text are refused; with CONFIG_KPROBES also within_kprobe_blacklist(),
+ * which the model does not follow.
+ */
+static int arm64_forbidden_text(uint64_t addr)
+{
+	int known = env.entry_text[0] && env.entry_text[1] &&
+		    env.noinstr_text[0] && env.noinstr_text[1];
+
+	if (in_range(addr, env.noinstr_text) || in_range(addr, env.entry_text))
+		return 1;
+	if (known && env.kprobes == 0)
+		return 0;
+	return MODEL_UNKNOWN;
+}
+
+/*
+ * hw_breakpoint_arch_parse() and arch_check_bp_in_kernelspace() of
+ * arch/arm64/kernel/hw_breakpoint.c, for a bp_type bp_parse() accepted
+ * (R, W, RW or X). This program is a 64-bit one, and CPU-bound events
+ * have no task: hwbp_compat() is false. Returns as the x86 one.
+ */
+static int arch_parse(const struct perf_event_attr *attr, int task,
+		      int *kernel, int *guess)
+{
+	uint64_t addr = attr->bp_addr, len = attr->bp_len, granule, offset;
+	int r;
+
+	if (attr->bp_type == HW_BREAKPOINT_X) {
+		/* hw_breakpoint_arch_parse(): sizeof(long) is taken as 4 */
+		if (len == sizeof(long))
+			len = 4;
+		/* ... and 4 (ARM_BREAK_GRANULE) is the only length */
+		if (len != 4)
+			return EINVAL;
+		/* ... no instruction starts on an odd address */
+		if (addr & 1)
+			return EINVAL;
+		granule = 4;
+	} else {
+		/* hw_breakpoint_arch_parse(): a watchpoint is 1 to 8 bytes */
+		if (len < 1 || len > 8)
+			return EINVAL;
+		granule = 8;	/* ARM_WATCH_GRANULE */
+	}
+	/* hw_breakpoint_arch_parse(): inside one granule (BAS) */
+	offset = addr & (granule - 1);
+	if (offset + len > granule)
+		return EINVAL;
+	/* hw_breakpoint_arch_parse(): a range that wraps */
+	if (addr + len - 1 < addr)
+		return EINVAL;
+	/* hw_breakpoint_arch_parse(): every byte below TASK_SIZE_MAX: EL0 */
+	if (addr + len - 1 < (1ULL << ARM64_VA_BITS)) {
+		if (!env.va52 && addr + len - 1 >= ARM64_VA48_USER_END)
+			*guess = 1;
+		*kernel = 0;
+		return 0;
+	}
+	/* ... else in the kernel half: not in the hole below PAGE_OFFSET */
+	if (addr < ARM64_PAGE_OFFSET)
+		return EINVAL;
+	if (!env.va52 && addr < ARM64_VA48_PAGE_OFFSET)
+		*guess = 1;
+	/* ... a kernel breakpoint must be CPU-bound (no task) */
+	if (task)
+		return EINVAL;
+	/* ... and an instruction one not where the debug exception runs */
+	if (attr->bp_type == HW_BREAKPOINT_X) {
+		r = arm64_forbidden_text(addr);
+		if (r == MODEL_UNKNOWN)
+			*guess = 1;
+		else if (r)
+			return EINVAL;
+	}
+	/* arch_check_bp_in_kernelspace(): EL1 */
+	*kernel = 1;
+	return 0;
+}
+
+#else
+#error "guest programs support x86_64 and arm64"
+#endif
+
+/*
+ * The outcome the kernel must give for perf_event_open(attr, pid, cpu,
+ * group_fd -1, flags 0) of a breakpoint event: 0 (an fd) or the positive
+ * errno. pid is 0 (this thread) or -1 (no task); root means the caller
+ * has every capability (CAP_SYS_ADMIN, CAP_PERFMON, CAP_KILL), otherwise
+ * none. The checks come in the kernel's order, the first refusal wins.
+ * Only the fields random_attr() sets are modelled; the others are 0.
+ *
+ * Returns MODEL_UNKNOWN when a check the model cannot decide (see
+ * x86_entry_overlap(), x86_kprobe_blacklisted(), arm64_forbidden_text())
+ * matters; such attrs are not tried. Those checks all refuse with
+ * -EINVAL, so when everything after them gives EINVAL too, the answer is
+ * EINVAL either way.
+ */
+static int expected_errno(const struct perf_event_attr *attr, pid_t pid,
+			  int cpu, int root)
+{
+	int task = pid != -1;	/* find_lively_task_by_vpid(0): current */
+	int kernel = 0, guess = 0, ret;
+	int data = attr->bp_type & HW_BREAKPOINT_RW;
+
+	/* --- perf_event_open() -> perf_copy_attr() --- */
+	/* sample_type & ~(PERF_SAMPLE_MAX - 1), PERF_SAMPLE_MAX = 1U << 25 */
+	if (attr->sample_type & ~((1ULL << 25) - 1))
+		return EINVAL;
+	/* remove_on_exec with enable_on_exec (never set here) */
+	if (attr->remove_on_exec && attr->enable_on_exec)
+		return EINVAL;
+	/* sigtrap needs remove_on_exec (random_attr() always sets both) */
+	if (attr->sigtrap && !attr->remove_on_exec)
+		return EINVAL;
+
+	/* --- perf_event_open() --- */
+	/* perf_paranoid_any(): paranoid > 2 and no CAP_SYS_ADMIN */
+	if (env.paranoid > 2 && !root)
+		return EACCES;
+	/*
+	 * Kernel counting, or kernel callchains (exclude_callchain_kernel
+	 * is 0): perf_allow_kernel(), paranoid > 1 and not perfmon_capable()
+	 */
+	if ((!attr->exclude_kernel ||
+	     (attr->sample_type & PERF_SAMPLE_CALLCHAIN)) &&
+	    env.paranoid > 1 && !root)
+		return EACCES;
+	/* freq is 0: a period with bit 63 set */
+	if (attr->sample_period & (1ULL << 63))
+		return EINVAL;
+
+	/* --- perf_event_alloc() --- */
+	/* (unsigned)cpu >= nr_cpu_ids, unless cpu -1 with a task */
+	if ((unsigned int)cpu >= (unsigned int)env.nr_cpu_ids &&
+	    (!task || cpu != -1))
+		return EINVAL;
+	/* sigtrap needs a task to signal */
+	if (attr->sigtrap && !task)
+		return EINVAL;
+	/* has_inherit_and_sample_read() without PERF_SAMPLE_TID */
+	if (attr->inherit && (attr->sample_type & PERF_SAMPLE_READ) &&
+	    !(attr->sample_type & PERF_SAMPLE_TID))
+		return EINVAL;
+
+	/*
+	 * --- perf_init_event() -> perf_try_init_event() -> bp_event_init()
+	 * (kernel/events/hw_breakpoint.c). The breakpoint PMU has no
+	 * capabilities: no PERF_PMU_CAP_NO_EXCLUDE (exclude_user/hv/idle
+	 * are accepted as they are), no CAP_NO_INTERRUPT, no
+	 * CAP_EXCLUSIVE; precise_ip is not looked at. ---
+	 */
+	/* has_branch_stack(): PERF_SAMPLE_BRANCH_STACK is bit 11, never set */
+	/* neither a task nor a CPU (unreachable: cpu -1 failed above) */
+	if (!task && cpu < 0)
+		return EINVAL;
+	/* bp_parse(): R, W or RW, or X alone */
+	if (!attr->bp_type || (attr->bp_type & ~(uint64_t)HW_BREAKPOINT_INVALID) ||
+	    ((attr->bp_type & HW_BREAKPOINT_X) && (attr->bp_type & HW_BREAKPOINT_RW)))
+		return EINVAL;
+	/* bp_parse() -> hw_breakpoint_arch_parse() */
+	ret = arch_parse(attr, task, &kernel, &guess);
+	if (ret)
+		goto out;
+	/* bp_parse(): a kernel address cannot be watched in user mode only */
+	if (kernel && attr->exclude_kernel) {
+		ret = EINVAL;
+		goto out;
+	}
+	/* bp_parse(): kernel addresses need CAP_SYS_ADMIN */
+	if (kernel && !root) {
+		ret = EPERM;
+		goto out;
+	}
+	/* bp_event_init(): no register of this type on the CPUs */
+	if (!(data ? env.data_slots : env.inst_slots)) {
+		ret = EOPNOTSUPP;
+		goto out;
+	}
+	/*
+	 * reserve_bp_slot(): -ENOSPC only when other breakpoints fill the
+	 * registers. Each fd here is closed before the next open and
+	 * nothing else holds a breakpoint while this suite runs, so one
+	 * breakpoint always fits, pinned, exclusive or inherited alike
+	 * (the allocator does not look at those flags).
+	 */
+
+	/* --- perf_event_alloc(), after perf_init_event() --- */
+	/*
+	 * PERF_SAMPLE_CALLCHAIN: get_callchain_buffers() with
+	 * sample_max_stack = sysctl_perf_event_max_stack (perf_copy_attr()
+	 * fills it in): no -EOVERFLOW. security_perf_event_alloc(): no LSM.
+	 */
+
+	/* --- perf_event_open(), the event allocated --- */
+	/*
+	 * perf_check_permission() for pid 0: __ptrace_may_access() lets a
+	 * thread group inspect (and signal, for sigtrap) itself.
+	 */
+	/* find_get_context(): a CPU event needs perf_allow_cpu() */
+	if (!task && env.paranoid > 0 && !root) {
+		ret = EACCES;
+		goto out;
+	}
+	/* the CPU of a CPU event must be online */
+	if (!task && (cpu >= MAX_CPUS || !env.online[cpu])) {
+		ret = ENODEV;
+		goto out;
+	}
+	/*
+	 * perf_event_validate_size(): a lone event's sample and read sizes
+	 * are far below 64 KiB. exclusive_event_installable(): only for
+	 * PMUs with PERF_PMU_CAP_EXCLUSIVE.
+	 */
+	ret = 0;
+out:
+	if (guess && ret != EINVAL)
+		return MODEL_UNKNOWN;
+	return ret;
+}
+
+/* === The generator === */
 
 static void random_attr(struct perf_event_attr *attr)
 {
+	const uint64_t tsm = env.task_size_max;
 	const uint64_t addrs[] = {
 		(uintptr_t)&var[0], (uintptr_t)&var[1] + 1, (uintptr_t)&var[2] + 3,
-		(uintptr_t)&var[3] + 6, 0, 8, ~0ULL, ~0ULL - 7,
+		(uintptr_t)&var[3] + 6, (uintptr_t)&var[0] + rnd() % 64,
+		0, 8, ~0ULL, ~0ULL - 7,
 		0x0000800000000000ULL,		/* first non-canonical (48-bit) */
-		0x00007ffffffffff8ULL,		/* last user qword */
+		0x00007ffffffffff8ULL,		/* last qword below 1 << 47 */
 		0xffff800000000000ULL, 0xffffffff81000000ULL,
 		0xfffffe0000000000ULL,		/* x86 cpu_entry_area */
-		rnd(),
+		tsm - 8, tsm - 1, tsm,		/* around TASK_SIZE_MAX */
+		/*
+		 * Random addresses: a user one, and one anywhere in the
+		 * lower half (user, or the hole above it). Fully random
+		 * ones could land in kernel memory the model cannot see.
+		 */
+		rnd() % tsm, rnd() >> 1,
+		/* Kernel text, from /proc/kallsyms (or &var[0] if unknown). */
+		env.entry_text[0] ? env.entry_text[0] : (uintptr_t)&var[0],
+		env.noinstr_text[0] ? env.noinstr_text[0] : (uintptr_t)&var[0],
+		env.bp_func ? env.bp_func : (uintptr_t)&var[0],
+#if defined(__x86_64__)
+		/* Entry-path objects in the kernel image: always refused. */
+		env.pred_cmd ? env.pred_cmd : (uintptr_t)&var[0],
+		env.per_cpu_offset ? env.per_cpu_offset : (uintptr_t)&var[0],
+#else
+		ARM64_PAGE_OFFSET - 8,		/* the hole below PAGE_OFFSET */
+#endif
 	};
-	const uint64_t lens[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64, rnd() };
+	const uint64_t lens[] = {
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64, rnd(),
+		1ULL << (rnd() % 64),		/* x86 address-mask ranges */
+	};
 	const uint64_t types[] = {
 		HW_BREAKPOINT_R, HW_BREAKPOINT_W, HW_BREAKPOINT_RW,
 		HW_BREAKPOINT_X, 0, HW_BREAKPOINT_X | HW_BREAKPOINT_W,
@@ -77,46 +535,349 @@ static void random_attr(struct perf_event_attr *attr)
 	attr->sig_data = rnd();
 }
 
-/* The errors a bad breakpoint request may get; anything else is a bug. */
-static int documented(int err)
+/* pid 0 or -1; cpu -1, a possible CPU, or nr_cpu_ids (invalid). */
+static void random_target(pid_t *pid, int *cpu)
 {
-	switch (err) {
-	case EINVAL: case ENOSPC: case EPERM: case EACCES: case EOPNOTSUPP:
-	case ENOENT: case E2BIG: case ENODEV: case EBUSY:
-		return 1;
-	}
-	return 0;
+	*cpu = rnd() % 4 ? -1 : (int)(rnd() % (env.nr_cpu_ids + 2)) - 1;
+	/* pid -1 with cpu -1 too, now and then: refused (EINVAL) */
+	*pid = rnd() % 2 && (*cpu >= 0 || rnd() % 8 == 0) ? -1 : 0;
 }
 
-/* Returns the number of calls with an undocumented outcome. */
-static long fuzz_perf(long iterations, long *opened)
+static const char *outcome(int err, char *buf, size_t size)
+{
+	static const struct { int err; const char *name; } names[] = {
+		{ 0, "fd" }, { EINVAL, "EINVAL" }, { EPERM, "EPERM" },
+		{ EACCES, "EACCES" }, { EOPNOTSUPP, "EOPNOTSUPP" },
+		{ ENOSPC, "ENOSPC" }, { ENODEV, "ENODEV" }, { ENOENT, "ENOENT" },
+		{ E2BIG, "E2BIG" }, { EBUSY, "EBUSY" }, { ENOMEM, "ENOMEM" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		if (names[i].err == err)
+			return names[i].name;
+	}
+	snprintf(buf, size, "errno %d", err);
+	return buf;
+}
+
+/* The outcomes the model predicts, for the summary. */
+static const int tally_errs[] = { 0, EINVAL, EPERM, EACCES, EOPNOTSUPP, ENODEV };
+#define NR_TALLY	(sizeof(tally_errs) / sizeof(tally_errs[0]))
+
+struct fuzz_result {
+	long	attrs, opened, predicted, mismatches, rerolls;
+	long	tally[NR_TALLY + 1];	/* last: any other */
+};
+
+static void report_mismatch(const struct perf_event_attr *attr, pid_t pid,
+			    int cpu, int expect, int got)
+{
+	char b1[24], b2[24];
+
+	tap_diag("mismatch: bp_type %#llx bp_len %#llx bp_addr %#llx "
+		 "disabled %u inherit %u pinned %u exclusive %u "
+		 "exclude_user %u exclude_kernel %u exclude_hv %u exclude_idle %u "
+		 "sigtrap %u remove_on_exec %u precise_ip %u "
+		 "sample_period %llu sample_type %#llx watermark %u wakeup_events %u, "
+		 "pid %d cpu %d: expected %s, got %s",
+		 (unsigned long long)attr->bp_type,
+		 (unsigned long long)attr->bp_len,
+		 (unsigned long long)attr->bp_addr,
+		 attr->disabled, attr->inherit, attr->pinned, attr->exclusive,
+		 attr->exclude_user, attr->exclude_kernel, attr->exclude_hv,
+		 attr->exclude_idle, attr->sigtrap, attr->remove_on_exec,
+		 attr->precise_ip, (unsigned long long)attr->sample_period,
+		 (unsigned long long)attr->sample_type, attr->watermark,
+		 attr->wakeup_events, pid, cpu,
+		 outcome(expect, b1, sizeof(b1)), outcome(got, b2, sizeof(b2)));
+}
+
+/* Opens iterations random attrs and checks each against the model. */
+static void fuzz_perf(long iterations, int root, struct fuzz_result *r)
 {
 	struct perf_event_attr attr;
-	long bad = 0, i;
+	long i;
 
+	memset(r, 0, sizeof(*r));
 	for (i = 0; i < iterations; i++) {
-		int cpu = rnd() % 4 ? -1 : (int)(rnd() % (ncpus + 1)) - 1;
-		pid_t pid = cpu >= 0 && rnd() % 2 ? -1 : 0;
-		int fd;
+		int cpu, fd, expect, got;
+		pid_t pid;
+		size_t t;
 
-		random_attr(&attr);
+		/*
+		 * The generator's one restriction beyond its lists: a
+		 * combination whose outcome the model cannot know is drawn
+		 * again (rare; counted).
+		 */
+		for (;;) {
+			random_target(&pid, &cpu);
+			random_attr(&attr);
+			expect = expected_errno(&attr, pid, cpu, root);
+			if (expect != MODEL_UNKNOWN)
+				break;
+			r->rerolls++;
+		}
+
 		fd = syscall(SYS_perf_event_open, &attr, pid, cpu, -1, 0);
+		got = fd >= 0 ? 0 : errno;
 		if (fd >= 0) {
-			(*opened)++;
+			r->opened++;
 			if (!attr.sigtrap)
 				var[rnd() % 8] = i;	/* maybe hit it */
 			close(fd);
-		} else if (!documented(errno)) {
-			if (bad++ < 5)
-				tap_diag("attr type %#llx len %llu addr %#llx pid %d cpu %d: errno %d",
-					 (unsigned long long)attr.bp_type,
-					 (unsigned long long)attr.bp_len,
-					 (unsigned long long)attr.bp_addr, pid, cpu,
-					 errno);
+		}
+		r->attrs++;
+		if (!expect)
+			r->predicted++;
+		for (t = 0; t < NR_TALLY && tally_errs[t] != expect; t++)
+			;
+		r->tally[t]++;
+		if (got != expect && r->mismatches++ < 5)
+			report_mismatch(&attr, pid, cpu, expect, got);
+	}
+}
+
+static void print_result(const char *who, const struct fuzz_result *r)
+{
+	tap_diag("%s: model predicts %ld fd, %ld EINVAL, %ld EPERM, %ld EACCES, "
+		 "%ld EOPNOTSUPP, %ld ENODEV; %ld redrawn as unpredictable",
+		 who, r->tally[0], r->tally[1], r->tally[2], r->tally[3],
+		 r->tally[4], r->tally[5], r->rerolls);
+}
+
+/* === Reading the environment the model needs === */
+
+static int read_int(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%d", val) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/* A CPU list ("0-3,5"): marks map[], returns the highest CPU or -1. */
+static int read_cpu_list(const char *path, unsigned char *map)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096], *p, *end;
+	int last = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (p = buf; *p && *p != '\n';) {
+		long lo = strtol(p, &end, 10), hi = lo, c;
+
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			hi = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		for (c = lo; c <= hi && c < MAX_CPUS; c++) {
+			if (map)
+				map[c] = 1;
+			if (c > last)
+				last = c;
+		}
+		if (*p == ',')
+			p++;
+	}
+	return last;
+}
+
+/* Kernel symbols, as root (CAP_SYSLOG shows the addresses). */
+static void read_kallsyms(void)
+{
+	static const struct { const char *name; uint64_t *addr; } want[] = {
+		{ "__entry_text_start", &env.entry_text[0] },
+		{ "__entry_text_end", &env.entry_text[1] },
+		{ "__noinstr_text_start", &env.noinstr_text[0] },
+		{ "__noinstr_text_end", &env.noinstr_text[1] },
+		{ "hw_breakpoint_is_used", &env.bp_func },
+#if defined(__x86_64__)
+		{ "x86_pred_cmd", &env.pred_cmd },
+		{ "__per_cpu_offset", &env.per_cpu_offset },
+#endif
+	};
+	FILE *f = fopen("/proc/kallsyms", "r");
+	int any = 0, kprobes = 0;
+	char line[512], name[256], type;
+	unsigned long long addr;
+	size_t i;
+
+	env.kprobes = -1;
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3 ||
+		    strchr(line, '['))		/* a module's symbol */
+			continue;
+		if (addr)
+			any = 1;
+		if (!strcmp(name, "register_kprobe"))
+			kprobes = 1;
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+			if (!*want[i].addr && !strcmp(name, want[i].name))
+				*want[i].addr = addr;
 		}
 	}
-	return bad;
+	fclose(f);
+	/* Without addresses (kptr_restrict) no symbol is of use. */
+	if (!any) {
+		for (i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+			*want[i].addr = 0;
+		return;
+	}
+	/* kernel/kprobes.c defines register_kprobe() iff CONFIG_KPROBES */
+	env.kprobes = kprobes;
 }
+
+#if defined(__x86_64__)
+/* boot_cpu_has(X86_FEATURE_BPEXT): /proc/cpuinfo's "bpext", else CPUID. */
+static int read_bpext(void)
+{
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	unsigned int a, b, c, d;
+	char *line = NULL, *tok, *save;
+	size_t size = 0;
+	int found = -1;
+
+	if (f) {
+		while (found < 0 && getline(&line, &size, f) > 0) {
+			if (strncmp(line, "flags", 5))
+				continue;
+			found = 0;
+			for (tok = strtok_r(line, " \t\n", &save); tok;
+			     tok = strtok_r(NULL, " \t\n", &save)) {
+				if (!strcmp(tok, "bpext"))
+					found = 1;
+			}
+		}
+		free(line);
+		fclose(f);
+	}
+	if (found >= 0)
+		return found;
+	if (!__get_cpuid(0x80000001, &a, &b, &c, &d))
+		return 0;
+	return (c >> 26) & 1;	/* CPUID 8000_0001 ECX[26]: DR address masks */
+}
+#endif
+
+#if defined(__aarch64__)
+/* hw_breakpoint_slots(): the count ptrace reports in dbg_info. */
+static int arm64_slots(int set)
+{
+	struct user_hwdebug_state st;
+	struct iovec iov = { .iov_base = &st, .iov_len = sizeof(st) };
+	pid_t pid = guest_spawn_traced(guest_idle);
+	int n = -1;
+
+	if (pid < 0)
+		return -1;
+	if (!ptrace(PTRACE_GETREGSET, pid, (void *)(long)set, &iov))
+		n = GUEST_DBG_INFO_SLOTS(st.dbg_info);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return n;
+}
+#endif
+
+/* Can user space map memory at @addr? (TASK_SIZE reaches it) */
+static int can_map_at(uint64_t addr)
+{
+	void *p = mmap((void *)(uintptr_t)addr, 4096, PROT_NONE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+
+	if (p == MAP_FAILED)
+		return 0;
+	munmap(p, 4096);
+	return p == (void *)(uintptr_t)addr;
+}
+
+static void read_env(void)
+{
+	int last;
+
+	/*
+	 * sysctl_perf_event_paranoid (kernel/events/core.c) is 2 unless
+	 * CONFIG_SECURITY_PERF_EVENTS_RESTRICT (3), which our configs leave
+	 * unset; the file says what it is now.
+	 */
+	if (read_int("/proc/sys/kernel/perf_event_paranoid", &env.paranoid))
+		env.paranoid = 2;
+
+	last = read_cpu_list("/sys/devices/system/cpu/possible", NULL);
+	if (read_cpu_list("/sys/devices/system/cpu/online", env.online) < 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN), c;
+
+		for (c = 0; c < n && c < MAX_CPUS; c++)
+			env.online[c] = 1;
+		if (last < 0)
+			last = n - 1;
+	}
+	env.nr_cpu_ids = last + 1;
+
+	read_kallsyms();
+
+#if defined(__x86_64__)
+	/*
+	 * TASK_SIZE_MAX = (1 << __VIRTUAL_MASK_SHIFT) - PAGE_SIZE, the shift
+	 * 56 with 5-level paging (pgtable_l5_enabled()), else 47: user space
+	 * reaches 1 << 47 only with 5-level paging.
+	 */
+	env.la57 = can_map_at(1ULL << 47);
+	env.task_size_max = (1ULL << (env.la57 ? 56 : 47)) - 4096;
+	/* __PAGE_OFFSET_BASE_L5 / _L4 (arch/x86/include/asm/page_64_types.h) */
+	env.free_end = env.la57 ? 0xff11000000000000ULL : 0xffff888000000000ULL;
+	env.bpext = read_bpext();
+	/* hw_breakpoint_slots(type) is HBP_NUM, shared by both types */
+	env.inst_slots = env.data_slots = 4;
+	tap_diag("model: paranoid %d, nr_cpu_ids %d, TASK_SIZE_MAX %#llx (%d-level paging), "
+		 "bpext %d, kprobes %d, x86_pred_cmd %#llx, __per_cpu_offset %#llx",
+		 env.paranoid, env.nr_cpu_ids,
+		 (unsigned long long)env.task_size_max, env.la57 ? 5 : 4,
+		 env.bpext, env.kprobes, (unsigned long long)env.pred_cmd,
+		 (unsigned long long)env.per_cpu_offset);
+#else
+	env.task_size_max = 1ULL << ARM64_VA_BITS;
+	env.va52 = can_map_at(1ULL << 48);
+	env.inst_slots = arm64_slots(NT_ARM_HW_BREAK);
+	env.data_slots = arm64_slots(NT_ARM_HW_WATCH);
+	if (env.inst_slots < 0 || env.data_slots < 0) {
+		tap_diag("model: ptrace gave no register counts; assuming some of each");
+		env.inst_slots = env.inst_slots < 0 ? 1 : env.inst_slots;
+		env.data_slots = env.data_slots < 0 ? 1 : env.data_slots;
+	}
+	tap_diag("model: paranoid %d, nr_cpu_ids %d, TASK_SIZE_MAX %#llx, "
+		 "PAGE_OFFSET %#llx, 52-bit user VA %d, %d breakpoint and %d watchpoint "
+		 "registers, kprobes %d",
+		 env.paranoid, env.nr_cpu_ids,
+		 (unsigned long long)env.task_size_max,
+		 (unsigned long long)ARM64_PAGE_OFFSET, env.va52,
+		 env.inst_slots, env.data_slots, env.kprobes);
+#endif
+	tap_diag("model: entry text %#llx-%#llx, noinstr text %#llx-%#llx, "
+		 "hw_breakpoint_is_used %#llx",
+		 (unsigned long long)env.entry_text[0],
+		 (unsigned long long)env.entry_text[1],
+		 (unsigned long long)env.noinstr_text[0],
+		 (unsigned long long)env.noinstr_text[1],
+		 (unsigned long long)env.bp_func);
+}
+
+/* === ptrace === */
 
 /* Random debug-register writes on a stopped tracee. */
 static long fuzz_ptrace(long iterations)
@@ -167,32 +928,50 @@ int main(int argc, char **argv)
 {
 	uint64_t seed = argc > 1 ? strtoull(argv[1], NULL, 0) : 20261129;
 	long iterations = argc > 2 ? atol(argv[2]) : 100000;
-	long opened = 0, bad;
-	int status;
+	struct fuzz_result res, child;
+	int status, fds[2], got = 0;
+	long bad;
 	pid_t pid;
 
-	ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 	rng_state = seed | 1;
 	tap_diag("seed %llu, %ld attrs as root and %ld as uid 65534",
 		 (unsigned long long)seed, iterations / 2, iterations / 2);
+	read_env();
 
-	bad = fuzz_perf(iterations / 2, &opened);
-	tap_ok(bad == 0, "root: %ld attrs, %ld opened, %ld undocumented errors",
-	       iterations / 2, opened, bad);
+	/* This part runs as root: every capability (see expected_errno()). */
+	fuzz_perf(iterations / 2, geteuid() == 0, &res);
+	print_result("root", &res);
+	tap_ok(res.mismatches == 0 && res.opened == res.predicted,
+	       "root: %ld attrs, %ld opened, model predicts %ld, %ld mismatches",
+	       res.attrs, res.opened, res.predicted, res.mismatches);
 
+	memset(&child, 0, sizeof(child));
+	if (pipe(fds))
+		tap_bail("pipe: errno %d", errno);
 	pid = fork();
 	if (pid == 0) {
-		long child_opened = 0;
-
+		close(fds[0]);
 		rng_state = (seed * 31) | 1;
 		if (setgid(65534) || setuid(65534))
 			_exit(2);
-		_exit(fuzz_perf(iterations / 2, &child_opened) ? 1 : 0);
+		fuzz_perf(iterations / 2, 0, &res);
+		print_result("uid 65534", &res);
+		if (write(fds[1], &res, sizeof(res)) != sizeof(res))
+			_exit(3);
+		_exit(0);
 	}
-	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "uid 65534: %ld attrs, no undocumented error (status %#x)",
-	       iterations / 2, status);
+	close(fds[1]);
+	if (pid > 0)
+		got = read(fds[0], &child, sizeof(child)) == sizeof(child);
+	close(fds[0]);
+	status = -1;
+	if (pid > 0)
+		waitpid(pid, &status, 0);
+	tap_ok(got && WIFEXITED(status) && WEXITSTATUS(status) == 0 &&
+	       child.mismatches == 0 && child.opened == child.predicted,
+	       "uid 65534: %ld attrs, %ld opened, model predicts %ld, %ld mismatches (status %#x)",
+	       child.attrs, child.opened, child.predicted, child.mismatches,
+	       status);
 
 	bad = fuzz_ptrace(iterations / 10);
 	tap_ok(bad == 0, "ptrace: %ld random debug-register writes, %ld undocumented errors",

@@ -65,7 +65,8 @@
  * SIGTRAP and single-steps the instruction with its registers disabled,
  * as the arm64 ptrace ABI has always had it; they are told of every trap.
  * A hit in the kernel (a user watchpoint touched by copy_to_user()) is
- * stepped here for everyone.
+ * stepped here for everyone, and so is one on an instruction a uprobe is
+ * stepping out of line, whose SIGTRAP waits for the end of that step.
  *
  * Watchpoint addresses. The data address the CPU reports (FAR) lies in
  * the access, but need not be a watched byte: an stp or a DC ZVA that
@@ -87,6 +88,7 @@
 #include <linux/rcupdate.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
+#include <linux/uprobes.h>
 
 #include <asm/debug-monitors.h>
 #include <asm/esr.h>
@@ -635,6 +637,24 @@ hwbp_debugger_owned(struct perf_event *bp)
 	return false;
 }
 
+/*
+ * In the middle of a uprobe's out-of-line step, a thread cannot take the
+ * debugger's SIGTRAP before the step is over (uprobe_deny_signal() holds
+ * it back), and the instruction, left for the debugger to step over, would
+ * trap again forever. So there a debugger's hit is stepped over here like
+ * anyone's, and the debugger's signal arrives once the instruction ran.
+ */
+static bool __kprobes hwbp_in_uprobe_step(void)
+{
+#ifdef CONFIG_UPROBES
+	struct uprobe_task *utask = current->utask;
+
+	return utask && utask->state == UTASK_SSTEP;
+#else
+	return false;
+#endif
+}
+
 /* What delivering the hits of one exception found (hwbp_report()). */
 struct hwbp_hit {
 	bool	replay;		/* the instruction's @kind was reported */
@@ -651,7 +671,8 @@ struct hwbp_hit {
 static void __kprobes hwbp_report(struct perf_event *bp, unsigned long trigger,
 				  struct pt_regs *regs, struct hwbp_hit *hit)
 {
-	bool debugger = user_mode(regs) && hwbp_debugger_owned(bp);
+	bool debugger = user_mode(regs) && hwbp_debugger_owned(bp) &&
+			!hwbp_in_uprobe_step();
 
 	if (hit->replay && !debugger)
 		return;

@@ -245,6 +245,9 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp)
 		return;
 
 	dr7 = this_cpu_read(cpu_dr7) & ~dr7_slot_bits(slot);
+	/* The last slot gone: GE goes too, and DR7 is clear again. */
+	if (!(dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)))
+		dr7 &= ~DR_GLOBAL_SLOWDOWN;
 	set_debugreg(dr7, 7);
 	/* DR7 first: see the comment of cpu_dr7. */
 	barrier();

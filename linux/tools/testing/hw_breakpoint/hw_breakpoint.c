@@ -14,7 +14,6 @@
  *
  * See Documentation/dev-tools/hw-breakpoint.rst for the rules modelled.
  */
-#include <stdarg.h>
 #include <unistd.h>
 #include "hw_breakpoint_internal.h"
 
@@ -37,11 +36,11 @@ int nr_cpu_ids;
 struct cpumask test_possible_mask, test_online_mask;
 struct task_struct *test_current;
 int test_lockdep_off;
+bool test_quiet;
 
 static struct task_struct tasks[MAX_TASKS];
 static int nr_slots[2];			/* by enum bp_type_idx */
 static bool irqs_off, is_admin = true;
-static bool quiet;
 static int cpus_locked;
 
 /* Failure injection: one in fail_rate calls fails (0: never). */
@@ -58,6 +57,7 @@ enum stat {
 	ST_MODIFY_IRQS_OFF, ST_WIDE_OK, ST_WIDE_NOSPC, ST_DBG_OK, ST_DBG_BUSY,
 	ST_DBG_NOSPC, ST_RELEASE, ST_MAX
 };
+
 static const char *const stat_name[ST_MAX] = {
 	"created", "create ENOSPC", "create refused (EINVAL, EPERM, ...)",
 	"create ENOMEM (injected)", "modified", "modified to other slots",
@@ -65,38 +65,34 @@ static const char *const stat_name[ST_MAX] = {
 	"wide registered", "wide ENOSPC", "kgdb reserved", "kgdb EBUSY",
 	"kgdb ENOSPC", "released",
 };
+
 static unsigned long long stats[ST_MAX];
 static unsigned long long step;
 static unsigned long long seed = 1;
 
-void test_log(const char *fmt, ...)
+/* After ten failures, the walk gives up. */
+static void failed(void)
 {
-	va_list ap;
-
-	if (quiet)
-		return;
-	va_start(ap, fmt);
-	vprintf(fmt, ap);
-	va_end(ap);
-}
-
-static void fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void fail(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "FAIL (seed %llu, step %llu): ", seed, step);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
 	if (++failures >= 10)
 		exit(1);
 }
 
+/* A failure, reported with the seed and step that replay it. */
+#define fail(fmt, ...) do {						\
+	fprintf(stderr, "FAIL (seed %llu, step %llu): " fmt "\n",	\
+		seed, step, ##__VA_ARGS__);				\
+	failed();							\
+} while (0)
+
 void test_warn(const char *cond, const char *file, int line)
 {
 	fail("WARN: %s at %s:%d", cond, file, line);
+}
+
+void test_lock_warn(const char *fn, const char *what, const char *file,
+		    int line)
+{
+	fail("WARN: %s() %s at %s:%d", fn, what, file, line);
 }
 
 void test_might_sleep(const char *what)
@@ -147,7 +143,7 @@ void test_free(const void *p)
 
 const struct cpumask *cpumask_of(int cpu)
 {
-	static struct cpumask one[NR_CPUS];
+	static struct cpumask one[TEST_NR_CPUS];
 
 	one[cpu].bits = 1UL << cpu;
 	return &one[cpu];
@@ -164,33 +160,93 @@ void cpus_read_unlock(void)
 	cpus_locked--;
 }
 
-/* Copies of the per-CPU section: CPU 0 uses the section itself. */
-extern char __start_hwbp_percpu[], __stop_hwbp_percpu[];
-static char *percpu_copy[NR_CPUS];
+/* Per-CPU elements: their copies, and the live alloc_percpu() blocks. */
+#define MAX_SHADOWS	16
+#define MAX_PCPU_ALLOCS	8
+
+static struct shadow {
+	const char	*key;		/* the element's address */
+	size_t		size;
+	char		*copies;	/* TEST_NR_CPUS of them */
+} shadows[MAX_SHADOWS];
+static int nr_shadows;
+
+static struct {
+	const char	*base;
+	size_t		size;		/* of one element */
+} pcpu_allocs[MAX_PCPU_ALLOCS];
+
+void *test_alloc_percpu(size_t size)
+{
+	void *p = test_alloc(TEST_NR_CPUS, size);
+	int i;
+
+	for (i = 0; p && i < MAX_PCPU_ALLOCS; i++) {
+		if (!pcpu_allocs[i].base) {
+			pcpu_allocs[i].base = p;
+			pcpu_allocs[i].size = size;
+			return p;
+		}
+	}
+	if (p)
+		fail("more than %d alloc_percpu() blocks live", MAX_PCPU_ALLOCS);
+	return p;
+}
+
+void test_free_percpu(void *ptr)
+{
+	int i;
+
+	for (i = 0; ptr && i < MAX_PCPU_ALLOCS; i++)
+		if (pcpu_allocs[i].base == ptr)
+			pcpu_allocs[i].base = NULL;
+	test_free(ptr);
+}
 
 void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size)
 {
 	const char *p = ptr;
+	struct shadow *sh;
+	int i;
 
 	if (cpu < 0 || cpu >= nr_cpu_ids)
 		fail("per_cpu_ptr() of CPU %d (%d possible)", cpu, nr_cpu_ids);
-	if (p >= __start_hwbp_percpu && p < __stop_hwbp_percpu)
-		return cpu ? percpu_copy[cpu] + (p - __start_hwbp_percpu) :
-			     (void *)p;
-	return (char *)p + cpu * size;	/* alloc_percpu() */
+	for (i = 0; i < MAX_PCPU_ALLOCS; i++) {
+		const char *base = pcpu_allocs[i].base;
+
+		if (base && p >= base && p < base + TEST_NR_CPUS * pcpu_allocs[i].size) {
+			if (p != base || size != pcpu_allocs[i].size)
+				fail("per_cpu_ptr() inside an alloc_percpu() block");
+			return (char *)base + cpu * size;
+		}
+	}
+	for (i = 0; i < nr_shadows; i++) {
+		sh = &shadows[i];
+		if (sh->key == p && sh->size == size)
+			return sh->copies + cpu * size;
+		if (p < sh->key + sh->size && sh->key < p + size)
+			fail("per_cpu_ptr() of %p overlaps the element at %p",
+			     ptr, (const void *)sh->key);
+	}
+	if (nr_shadows == MAX_SHADOWS)
+		fail("more than %d per-CPU elements", MAX_SHADOWS);
+	sh = &shadows[nr_shadows++];
+	sh->key = p;
+	sh->size = size;
+	sh->copies = calloc(TEST_NR_CPUS, size);
+	if (!sh->copies) {
+		fprintf(stderr, "out of memory\n");
+		exit(2);
+	}
+	return sh->copies + cpu * size;
 }
 
 static void percpu_reset(void)
 {
-	size_t len = __stop_hwbp_percpu - __start_hwbp_percpu;
-	int cpu;
+	int i;
 
-	memset(__start_hwbp_percpu, 0, len);
-	for (cpu = 1; cpu < NR_CPUS; cpu++) {
-		if (!percpu_copy[cpu])
-			percpu_copy[cpu] = malloc(len);
-		memset(percpu_copy[cpu], 0, len);
-	}
+	for (i = 0; i < nr_shadows; i++)
+		memset(shadows[i].copies, 0, TEST_NR_CPUS * shadows[i].size);
 }
 
 /* === The task table === */
@@ -245,7 +301,7 @@ int rhltable_insert(struct rhltable *hlt, struct rhlist_head *node,
 	struct rhlist_head **b = &hlt->bucket[rhl_bucket(&params, key)];
 
 	if (!hlt->ready)
-		fail("rhltable_insert() into an uninitialised table");
+		fail("%s() into an uninitialised table", __func__);
 	if (chance(insert_fail_rate))
 		return -ENOMEM;
 	if (head) {
@@ -431,7 +487,7 @@ void perf_event_disable(struct perf_event *event)
 void perf_event_disable_local(struct perf_event *event)
 {
 	if (!event->ctx || event->ctx->task != current)
-		fail("perf_event_disable_local() of another task's event");
+		fail("%s() of another task's event", __func__);
 }
 
 void perf_event_enable(struct perf_event *event)
@@ -467,7 +523,7 @@ static int type_of(u64 bp_type)
  * bound to one CPU.
  */
 struct recount {
-	int	use[TYPE_MAX][MAX_TASKS + 1][NR_CPUS];
+	int	use[TYPE_MAX][MAX_TASKS + 1][TEST_NR_CPUS];
 	bool	one_cpu[TYPE_MAX][MAX_TASKS];
 	int	any_cpu[TYPE_MAX][MAX_TASKS];
 };
@@ -617,10 +673,11 @@ static void check_tables(void)
 	if (hw_breakpoint_is_used() != model_any())
 		fail("hw_breakpoint_is_used() %d, the model holds %s",
 		     hw_breakpoint_is_used(), model_any() ? "some" : "none");
-	if (bp_tables_sem.readers || bp_tables_sem.writer || cpus_locked)
+	if (bp_tables_sem.holders.readers || bp_tables_sem.holders.writer ||
+	    cpus_locked)
 		fail("a lock left held");
 	for (i = 0; i < (int)ARRAY_SIZE(bp_task_locks); i++)
-		if (bp_task_locks[i].locked)
+		if (bp_task_locks[i].holders.writer)
 			fail("task lock %d left held", i);
 }
 
@@ -691,14 +748,32 @@ static int expected_create(const struct perf_event_attr *attr, int task,
 static void spoil_attr(struct perf_event_attr *attr, int *task, int *cpu)
 {
 	switch (rnd(8)) {
-	case 0: attr->type = PERF_TYPE_SOFTWARE; break;
-	case 1: attr->bp_type = 0; break;
-	case 2: attr->bp_type = HW_BREAKPOINT_X | HW_BREAKPOINT_W; break;
-	case 3: attr->bp_type |= 0x10; break;
-	case 4: attr->bp_len = chance(2) ? 0 : 9; break;
-	case 5: attr->bp_addr = KERNEL_BASE + 64; attr->exclude_kernel = 1; break;
-	case 6: attr->bp_addr = KERNEL_BASE + 64; break;	/* EPERM if not admin */
-	default: *task = -1; *cpu = -1; break;
+	case 0:
+		attr->type = PERF_TYPE_SOFTWARE;
+		break;
+	case 1:
+		attr->bp_type = 0;
+		break;
+	case 2:
+		attr->bp_type = HW_BREAKPOINT_X | HW_BREAKPOINT_W;
+		break;
+	case 3:
+		attr->bp_type |= 0x10;
+		break;
+	case 4:
+		attr->bp_len = chance(2) ? 0 : 9;
+		break;
+	case 5:
+		attr->bp_addr = KERNEL_BASE + 64;
+		attr->exclude_kernel = 1;
+		break;
+	case 6:
+		attr->bp_addr = KERNEL_BASE + 64;	/* EPERM if not admin */
+		break;
+	default:
+		*task = -1;
+		*cpu = -1;
+		break;
 	}
 }
 
@@ -853,7 +928,7 @@ static void op_wide(void)
 	struct perf_event *__percpu *events;
 	struct perf_event_attr attr;
 	int cpu, n = 0, got, expect = 0;
-	struct model_bp m[NR_CPUS];
+	struct model_bp m[TEST_NR_CPUS];
 
 	random_attr(&attr);
 	if (!nr_slots[type_of(attr.bp_type)])
@@ -932,23 +1007,23 @@ static void op_dbg(void)
 	if (chance(4)) {
 		busy = 1 + rnd(3);
 		if (busy == 1)
-			bp_tables_sem.writer = 1;
+			bp_tables_sem.holders.writer = 1;
 		else if (busy == 2 && task >= 0)
 			held = bp_task_lock(bp->hw.target);
 		else
-			bp_tables_sem.readers++;
+			bp_tables_sem.holders.readers++;
 		if (held)
-			held->locked = 1;
+			held->holders.writer = 1;
 		if (busy == 1 || held || task < 0)
 			expect = -EBUSY;
 	}
 	got = dbg_reserve_bp_slot(bp);
 	if (busy == 1)
-		bp_tables_sem.writer = 0;
+		bp_tables_sem.holders.writer = 0;
 	else if (held)
-		held->locked = 0;
+		held->holders.writer = 0;
 	else if (busy)
-		bp_tables_sem.readers--;
+		bp_tables_sem.holders.readers--;
 	if (got != expect) {
 		fail("dbg_reserve_bp_slot() task %d cpu %d: got %d, expected %d",
 		     task, cpu, got, expect);
@@ -1056,7 +1131,8 @@ static void test_init_unwind(const struct machine *mc)
 			     bp_tables_ready);
 		pmu_registered = false;
 	}
-	notifier_fail = pmu_fail = 0;
+	notifier_fail = 0;
+	pmu_fail = 0;
 
 	/* The n-th allocation fails: ENOMEM, nothing kept. */
 	for (n = 0; n < 3 * (1 + TYPE_MAX * (2 + mc->cpus)); n++) {
@@ -1134,15 +1210,19 @@ int main(int argc, char **argv)
 
 	while ((opt = getopt(argc, argv, "s:n:")) != -1) {
 		switch (opt) {
-		case 's': seed = strtoull(optarg, NULL, 0); break;
-		case 'n': ops = strtoull(optarg, NULL, 0); break;
+		case 's':
+			seed = strtoull(optarg, NULL, 0);
+			break;
+		case 'n':
+			ops = strtoull(optarg, NULL, 0);
+			break;
 		default:
 			fprintf(stderr, "usage: %s [-s seed] [-n ops]\n", argv[0]);
 			return 2;
 		}
 	}
 	rng_state = seed * 0x9e3779b97f4a7c15ULL + 1;
-	quiet = true;	/* init_hw_breakpoint()'s pr_info() */
+	test_quiet = true;	/* init_hw_breakpoint()'s pr_info() */
 	for (m = 0; m < ARRAY_SIZE(machines); m++) {
 		test_init_unwind(&machines[m]);
 		walk(&machines[m], ops / ARRAY_SIZE(machines));

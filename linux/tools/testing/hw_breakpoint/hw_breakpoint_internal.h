@@ -35,10 +35,17 @@ typedef uint64_t u64;
 #define __ro_after_init
 #define __percpu
 #define __force
-#define EXPORT_SYMBOL_GPL(sym)
-#define late_initcall(fn)
-#define pr_info(fmt, ...)	test_log(fmt, ##__VA_ARGS__)
-#define IS_ENABLED(opt)		opt##_ENABLED
+/* No modules, no boot: an export or an initcall is a pointer, never used. */
+#define EXPORT_SYMBOL_GPL(sym)	const void *const test_ksymtab_##sym = &(sym)
+#define late_initcall(fn)	int (*const test_initcall_##fn)(void) = (fn)
+
+/* The kernel log is the test's output, unless the test silences it. */
+extern bool test_quiet;
+#define pr_info(fmt, ...) \
+	(test_quiet ? 0 : printf(fmt, ##__VA_ARGS__))
+
+/* IS_ENABLED(CONFIG_FOO) is CONFIG_FOO_ENABLED, 0 or 1, defined here. */
+#define IS_ENABLED(CONFIG_opt)	CONFIG_opt##_ENABLED
 #define CONFIG_KUNIT_ENABLED	0
 #ifdef TEST_MIXED_REGS
 #define CONFIG_HAVE_MIXED_BREAKPOINTS_REGS_ENABLED	1
@@ -49,7 +56,12 @@ typedef uint64_t u64;
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
-#define max(a, b)		((a) > (b) ? (a) : (b))
+#define max(a, b) ({							\
+	typeof(a) __a = (a);						\
+	typeof(b) __b = (b);						\
+									\
+	__a > __b ? __a : __b;						\
+})
 #define CAP_SYS_ADMIN		21
 
 /* A WARN is a test failure: the allocator promises never to warn. */
@@ -66,41 +78,86 @@ void test_warn(const char *cond, const char *file, int line);
 #define ZERO_SIZE_PTR		((void *)16)
 void *test_alloc(size_t n, size_t size);
 void test_free(const void *p);
-#define kcalloc(n, size, gfp)	test_alloc(n, size)
+
+static inline void *kcalloc(size_t n, size_t size, unsigned int gfp)
+{
+	return test_alloc(n, size);
+}
+
 #define kfree(p)		test_free(p)
 
 #define MAX_ERRNO		4095
-#define ERR_PTR(err)		((void *)(long)(err))
-#define PTR_ERR(ptr)		((long)(ptr))
-#define IS_ERR(ptr)		((unsigned long)(ptr) >= (unsigned long)-MAX_ERRNO)
-#define PTR_ERR_OR_ZERO(ptr)	(IS_ERR(ptr) ? (int)PTR_ERR(ptr) : 0)
 
-/* One thread of execution: KCSAN's and RCU's markers have no work. */
-#define ASSERT_EXCLUSIVE_WRITER(var)	((void)0)
-#define data_race(expr)			(expr)
-#define READ_ONCE(x)			(*(volatile __typeof__(x) *)&(x))
-#define WRITE_ONCE(x, val)		(*(volatile __typeof__(x) *)&(x) = (val))
+static inline void *ERR_PTR(long error)
+{
+	return (void *)error;
+}
+
+static inline long PTR_ERR(const void *ptr)
+{
+	return (long)ptr;
+}
+
+static inline bool IS_ERR(const void *ptr)
+{
+	return (unsigned long)ptr >= (unsigned long)-MAX_ERRNO;
+}
+
+static inline int PTR_ERR_OR_ZERO(const void *ptr)
+{
+	return IS_ERR(ptr) ? (int)PTR_ERR(ptr) : 0;
+}
+
+/*
+ * One thread of execution: KCSAN's and RCU's markers have no work, and
+ * READ_ONCE()/WRITE_ONCE() are relaxed atomic accesses, which the compiler
+ * neither tears nor drops, as the kernel's volatile ones.
+ */
+#define ASSERT_EXCLUSIVE_WRITER(var)	((void)sizeof(var))
+#define data_race(expr)			(expr)	/* no other thread to race */
+#define READ_ONCE(x)			__atomic_load_n(&(x), __ATOMIC_RELAXED)
+#define WRITE_ONCE(x, val)		__atomic_store_n(&(x), (val), __ATOMIC_RELAXED)
 #define rcu_read_lock()			((void)0)
 #define rcu_read_unlock()		((void)0)
 
-/* Never a KUnit build: the weight is the allocator's own function. */
+/*
+ * Never a KUnit build: the weight is the allocator's own (static) function,
+ * whose stub always redirects to the test's test_<fn>(), of the same type.
+ */
 #define VISIBLE_IF_KUNIT		static
-#define KUNIT_STATIC_STUB_REDIRECT(fn, args...) \
-	return test_##fn(args)
+#define KUNIT_STATIC_STUB_REDIRECT(fn, args...) do {			\
+	typeof(fn) *replacement = test_##fn;				\
+									\
+	return replacement(args);					\
+} while (0)
 
 /* === Atomics (one thread: plain, but through the kernel's names) === */
 
-typedef struct {
+struct test_atomic {
 	int counter;
-} atomic_t;
+};
 
-#define atomic_read(v)			((v)->counter)
-#define atomic_inc(v)			((void)++(v)->counter)
-#define atomic_dec_return_relaxed(v)	(--(v)->counter)
+typedef struct test_atomic atomic_t;
+
+static inline int atomic_read(const atomic_t *v)
+{
+	return v->counter;
+}
+
+static inline void atomic_inc(atomic_t *v)
+{
+	v->counter++;
+}
+
+static inline int atomic_dec_return_relaxed(atomic_t *v)
+{
+	return --v->counter;
+}
 
 /* === CPUs === */
 
-#define NR_CPUS			64
+#define TEST_NR_CPUS		64	/* the most the test simulates */
+
 struct cpumask {
 	unsigned long bits;
 };
@@ -110,36 +167,66 @@ extern struct cpumask test_possible_mask, test_online_mask;
 const struct cpumask *cpumask_of(int cpu);
 #define cpu_possible_mask	(&test_possible_mask)
 #define cpu_online_mask		(&test_online_mask)
+
+/* for_each_cpu()'s cursor, set before the first CPU. */
+static inline int *test_cpu_begin(int *cpu)
+{
+	*cpu = -1;
+	return cpu;
+}
+
+/* Move *@cpu to the next CPU in @mask; past the last, TEST_NR_CPUS and false. */
+static inline bool test_cpu_next(int *cpu, const struct cpumask *mask)
+{
+	while (++*cpu < TEST_NR_CPUS) {
+		if (mask->bits & (1UL << *cpu))
+			return true;
+	}
+	return false;
+}
+
 #define for_each_cpu(cpu, mask)						\
-	for ((cpu) = 0; (cpu) < NR_CPUS; (cpu)++)			\
-		if (!((mask)->bits & (1UL << (cpu)))) { } else
+	for (int *__cpu = test_cpu_begin(&(cpu)); test_cpu_next(__cpu, mask);)
 #define for_each_possible_cpu(cpu)	for_each_cpu(cpu, cpu_possible_mask)
 #define for_each_online_cpu(cpu)	for_each_cpu(cpu, cpu_online_mask)
 void cpus_read_lock(void);
 void cpus_read_unlock(void);
 
 /*
- * Per-CPU data: DEFINE_PER_CPU() variables live in one section, and each
- * simulated CPU has its own copy of that section; alloc_percpu() returns
- * NR_CPUS elements side by side.
+ * Per-CPU data. A DEFINE_PER_CPU() variable is an ordinary one, never
+ * used directly: each element per_cpu_ptr() is asked for gets
+ * TEST_NR_CPUS copies of its own on first use, found by its address (the
+ * allocator always names a per-CPU element by the same address; the test
+ * checks that). alloc_percpu() returns TEST_NR_CPUS elements side by
+ * side, and per_cpu_ptr() of that block picks one.
  */
-#define DEFINE_PER_CPU(type, name) \
-	__attribute__((section("hwbp_percpu"))) __typeof__(type) name
+#define DEFINE_PER_CPU(type, name)	type name
 void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size);
-#define per_cpu_ptr(ptr, cpu) \
-	((__typeof__(ptr))test_per_cpu_ptr(ptr, cpu, sizeof(*(ptr))))
-#define alloc_percpu(type)	((type *)test_alloc(NR_CPUS, sizeof(type)))
-#define free_percpu(ptr)	test_free(ptr)
+#define per_cpu_ptr(ptr, cpu) ({					\
+	typeof(ptr) __p = (ptr);					\
+									\
+	(typeof(__p))test_per_cpu_ptr(__p, cpu, sizeof(*__p));		\
+})
+void *test_alloc_percpu(size_t size);
+void test_free_percpu(void *ptr);
+#define alloc_percpu(type) \
+	((type *)test_alloc_percpu(sizeof(type)))
+#define free_percpu(ptr)	test_free_percpu(ptr)
 
 /* === Locks: single-threaded, but every rule checked === */
 
+/* Who holds a lock: what every lock here starts with, for lockdep. */
+struct test_lock {
+	int	readers;	/* holders for reading (rwsems only) */
+	int	writer;		/* the holder for writing, a mutex's owner */
+};
+
 struct mutex {
-	int locked;
+	struct test_lock	holders;
 };
 
 struct percpu_rw_semaphore {
-	int readers;
-	int writer;
+	struct test_lock	holders;
 };
 
 #define DEFINE_STATIC_PERCPU_RWSEM(name) \
@@ -149,69 +236,77 @@ struct percpu_rw_semaphore {
 void test_might_sleep(const char *what);
 #define might_sleep()	test_might_sleep("might_sleep")
 
+/* So is breaking a locking rule: "@fn() @what" is the report. */
+void test_lock_warn(const char *fn, const char *what, const char *file,
+		    int line);
+
 static inline void mutex_init(struct mutex *m)
 {
-	m->locked = 0;
+	m->holders.writer = 0;
 }
 
 static inline void mutex_lock(struct mutex *m)
 {
-	test_might_sleep("mutex_lock");
-	if (m->locked)
-		test_warn("mutex_lock() of a held mutex (deadlock)", __FILE__, __LINE__);
-	m->locked = 1;
+	test_might_sleep(__func__);
+	if (m->holders.writer)
+		test_lock_warn(__func__, "of a held mutex (deadlock)",
+			       __FILE__, __LINE__);
+	m->holders.writer = 1;
 }
 
 static inline void mutex_unlock(struct mutex *m)
 {
-	if (!m->locked)
-		test_warn("mutex_unlock() of a free mutex", __FILE__, __LINE__);
-	m->locked = 0;
+	if (!m->holders.writer)
+		test_lock_warn(__func__, "of a free mutex", __FILE__, __LINE__);
+	m->holders.writer = 0;
 }
 
 static inline bool mutex_is_locked(struct mutex *m)
 {
-	return m->locked;
+	return m->holders.writer;
 }
 
 static inline void percpu_down_write(struct percpu_rw_semaphore *s)
 {
-	test_might_sleep("percpu_down_write");
-	if (s->writer || s->readers)
-		test_warn("percpu_down_write() of a held rwsem", __FILE__, __LINE__);
-	s->writer = 1;
+	test_might_sleep(__func__);
+	if (s->holders.writer || s->holders.readers)
+		test_lock_warn(__func__, "of a held rwsem", __FILE__, __LINE__);
+	s->holders.writer = 1;
 }
 
 static inline void percpu_up_write(struct percpu_rw_semaphore *s)
 {
-	if (!s->writer)
-		test_warn("percpu_up_write() without the write lock", __FILE__, __LINE__);
-	s->writer = 0;
+	if (!s->holders.writer)
+		test_lock_warn(__func__, "without the write lock", __FILE__,
+			       __LINE__);
+	s->holders.writer = 0;
 }
 
 static inline void percpu_down_read(struct percpu_rw_semaphore *s)
 {
-	test_might_sleep("percpu_down_read");
-	if (s->writer)
-		test_warn("percpu_down_read() under the write lock", __FILE__, __LINE__);
-	s->readers++;
+	test_might_sleep(__func__);
+	if (s->holders.writer)
+		test_lock_warn(__func__, "under the write lock", __FILE__,
+			       __LINE__);
+	s->holders.readers++;
 }
 
 static inline void percpu_up_read(struct percpu_rw_semaphore *s)
 {
-	if (!s->readers)
-		test_warn("percpu_up_read() without a read lock", __FILE__, __LINE__);
-	s->readers--;
+	if (!s->holders.readers)
+		test_lock_warn(__func__, "without a read lock", __FILE__,
+			       __LINE__);
+	s->holders.readers--;
 }
 
 static inline bool percpu_is_write_locked(struct percpu_rw_semaphore *s)
 {
-	return s->writer;
+	return s->holders.writer;
 }
 
 static inline bool percpu_is_read_locked(struct percpu_rw_semaphore *s)
 {
-	return s->readers;
+	return s->holders.readers;
 }
 
 /* lockdep: held means held, unless the kernel debugger turned it off. */
@@ -219,25 +314,17 @@ extern int test_lockdep_off;
 #define lockdep_off()	((void)test_lockdep_off++)
 #define lockdep_on()	((void)test_lockdep_off--)
 
-static inline bool test_held_mutex(struct mutex *m)
+static inline bool test_lock_held(const struct test_lock *l)
 {
-	return m->locked;
+	return l->readers || l->writer;
 }
 
-static inline bool test_held_rwsem(struct percpu_rw_semaphore *s)
-{
-	return s->readers || s->writer;
-}
-
-#define test_held(l) _Generic((l),					\
-	struct mutex *: test_held_mutex,				\
-	struct percpu_rw_semaphore *: test_held_rwsem)(l)
 #define lockdep_assert_held(l) do {					\
-	if (!test_lockdep_off && !test_held(l))				\
+	if (!test_lockdep_off && !test_lock_held(&(l)->holders))	\
 		test_warn("lockdep_assert_held(" #l ")", __FILE__, __LINE__); \
 } while (0)
 #define lockdep_assert_held_write(s) do {				\
-	if (!test_lockdep_off && !(s)->writer)				\
+	if (!test_lockdep_off && !(s)->holders.writer)			\
 		test_warn("lockdep_assert_held_write(" #s ")", __FILE__, __LINE__); \
 } while (0)
 
@@ -278,10 +365,23 @@ int rhltable_insert(struct rhltable *hlt, struct rhlist_head *list,
 int rhltable_remove(struct rhltable *hlt, struct rhlist_head *list,
 		    const struct rhashtable_params params);
 
+/* rhl_for_each_entry_rcu()'s cursor @pos, set to the chain's first entry. */
+static inline struct rhlist_head **test_rhl_begin(struct rhlist_head **pos,
+						  struct rhlist_head *list)
+{
+	*pos = list;
+	return pos;
+}
+
+/*
+ * @pos walks the chain from @list and @tpos is the entry @pos is in; its
+ * type, typeof((tpos)[0]), is that of *@tpos.
+ */
 #define rhl_for_each_entry_rcu(tpos, pos, list, member)			\
-	for ((pos) = (list);						\
-	     (pos) && ((tpos) = container_of(pos, __typeof__(*(tpos)), member), 1); \
-	     (pos) = (pos)->next)
+	for (struct rhlist_head **__pos = test_rhl_begin(&(pos), list);	\
+	     *__pos &&							\
+	     ((tpos) = container_of(*__pos, typeof((tpos)[0]), member), 1); \
+	     *__pos = (*__pos)->next)
 
 /* === Perf events, as far as the allocator looks === */
 
@@ -399,6 +499,5 @@ int perf_event_release_kernel(struct perf_event *event);
 void perf_event_disable(struct perf_event *event);
 void perf_event_disable_local(struct perf_event *event);
 void perf_event_enable(struct perf_event *event);
-void test_log(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif /* _KERNEL_EVENTS_HW_BREAKPOINT_INTERNAL_H */
