@@ -63,8 +63,10 @@ def check_one(kernel, arch):
         return [s]
     built = time.monotonic() - t0
     logfile = os.path.join(outdir(kernel, arch), "console.log")
+    # The sanitizer variants run everything several times slower.
+    timeout = BOOT_TIMEOUT[arch] * (2 if "+" in kernel else 1)
     text, timed_out = qemu.boot(arch, image, initrd, "check", logfile,
-                                BOOT_TIMEOUT[arch],
+                                timeout,
                                 append=tuple(boot.values()) +
                                 tuple(guest.cmdline(arch, kernel)))
     res = results.parse_console(text, kunit, suites, errors, timed_out,

@@ -25,6 +25,7 @@ ARGS = {
 def run_arch(arch):
     s = Suite(f"kunit.py:{arch}")
     build_dir = os.path.join(BUILD, "kunit", arch)
+    os.makedirs(os.path.dirname(build_dir), exist_ok=True)
     cmd = ["python3", "tools/testing/kunit/kunit.py", "run",
            "--kunitconfig=kernel/events", f"--build_dir={build_dir}",
            f"--jobs={jobs()}", "--qemu_args=-smp 4", "--timeout=900",
