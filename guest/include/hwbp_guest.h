@@ -258,6 +258,42 @@ static inline pid_t guest_spawn_traced(void (*fn)(void))
 	return pid;
 }
 
+/* The si_code of the signal a stopped tracee stopped with, or -1. */
+static inline int guest_stop_code(pid_t pid)
+{
+	siginfo_t si;
+
+	if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si))
+		return -1;
+	return si.si_code;
+}
+
+/*
+ * After a stop on the write watchpoint of guest_ptrace_watch() at @addr:
+ * what a debugger does before continuing. arm64 reports a watchpoint
+ * before the access, so the watchpoint is cleared, the instruction
+ * stepped and the watchpoint set again; x86 reports it after, so there
+ * is nothing to do. 0, or -1 if the tracee did not step.
+ */
+static inline int guest_step_over_watch(pid_t pid, const volatile void *addr,
+					unsigned int len)
+{
+#ifdef __aarch64__
+	int status;
+
+	if (guest_ptrace_clear(pid) || ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
+	    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) ||
+	    WSTOPSIG(status) != SIGTRAP ||
+	    guest_ptrace_watch(pid, (const void *)addr, len, GUEST_WATCH_WRITE))
+		return -1;
+#else
+	(void)pid;
+	(void)addr;
+	(void)len;
+#endif
+	return 0;
+}
+
 static inline void guest_idle(void)
 {
 }

@@ -228,15 +228,6 @@ static void pt_tracee_entry(void)
 	pt_tracee();
 }
 
-static int stop_code(pid_t pid)
-{
-	siginfo_t si;
-
-	if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si))
-		return -1;
-	return si.si_code;
-}
-
 /*
  * The tracer of an O_PT_W case: counts the watchpoint's stops, steps over
  * each hit where the arch needs it (arm64: with the watchpoint disabled),
@@ -256,18 +247,11 @@ static int run_tracer(void)
 		return -1;
 	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
 		sig = WSTOPSIG(status);
-		code = sig == SIGTRAP ? stop_code(pid) : 0;
+		code = sig == SIGTRAP ? guest_stop_code(pid) : 0;
 		if (sig == SIGTRAP && code == TRAP_HWBKPT) {
 			tally->tracer_hits++;
-#ifdef __aarch64__
-			guest_ptrace_clear(pid);
-			if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
-			    waitpid(pid, &status, 0) != pid ||
-			    !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP)
+			if (guest_step_over_watch(pid, &var, 8))
 				return -1;
-			guest_ptrace_watch(pid, (const void *)&var, 8,
-					   GUEST_WATCH_WRITE);
-#endif
 			sig = SIGUSR1;
 		}
 		if (ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig))
@@ -540,7 +524,7 @@ static void test_step_after_perf_stop(int step)
 		return;
 	ptrace(PTRACE_CONT, pid, 0, 0);
 	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
-		code = WSTOPSIG(status) == SIGTRAP ? stop_code(pid) : 0;
+		code = WSTOPSIG(status) == SIGTRAP ? guest_stop_code(pid) : 0;
 		if (code != TRAP_PERF || perf_stops >= 2 * N) {
 			other_stops++;
 			ptrace(PTRACE_CONT, pid, 0,
@@ -557,7 +541,7 @@ static void test_step_after_perf_stop(int step)
 		ptrace(PTRACE_SINGLESTEP, pid, 0, 0);
 		if (waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status))
 			break;
-		code = WSTOPSIG(status) == SIGTRAP ? stop_code(pid) : 0;
+		code = WSTOPSIG(status) == SIGTRAP ? guest_stop_code(pid) : 0;
 		if (WSTOPSIG(status) == SIGTRAP && code != TRAP_PERF &&
 		    one_insn_later(tracee_pc(pid), pc))
 			good_steps++;

@@ -218,15 +218,6 @@ static void pt_tracee(void)
 	run_body(cur_case);
 }
 
-static int stop_code(pid_t pid)
-{
-	siginfo_t si;
-
-	if (ptrace(PTRACE_GETSIGINFO, pid, 0, &si))
-		return -1;
-	return si.si_code;
-}
-
 /*
  * The tracer of C_PT_W: counts the watchpoint's stops and, on arm64,
  * steps over each with the watchpoint off (as gdb does).
@@ -245,17 +236,10 @@ static int run_tracer(void)
 		return -1;
 	while (waitpid(pid, &status, 0) == pid && WIFSTOPPED(status)) {
 		sig = WSTOPSIG(status);
-		if (sig == SIGTRAP && stop_code(pid) == TRAP_HWBKPT) {
+		if (sig == SIGTRAP && guest_stop_code(pid) == TRAP_HWBKPT) {
 			tally->tracer_hits++;
-#ifdef __aarch64__
-			if (guest_ptrace_clear(pid) ||
-			    ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
-			    waitpid(pid, &status, 0) != pid ||
-			    !WIFSTOPPED(status) || WSTOPSIG(status) != SIGTRAP ||
-			    guest_ptrace_watch(pid, (const void *)&probed_word,
-					       8, GUEST_WATCH_WRITE))
+			if (guest_step_over_watch(pid, &probed_word, 8))
 				return -1;
-#endif
 			sig = 0;
 		}
 		if (ptrace(PTRACE_CONT, pid, 0, (void *)(long)sig))
