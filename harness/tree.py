@@ -38,6 +38,16 @@ def unpack_base():
 
 
 def overlay_files():
+    """The overlay's files: what git tracks or would track (build products
+    that .gitignore names, such as the user-space test's binaries when it
+    was built in place, stay out of the patched tree)."""
+    res = subprocess.run(["git", "-C", OVERLAY, "ls-files", "-z", "--cached",
+                          "--others", "--exclude-standard", "."],
+                         capture_output=True)
+    if res.returncode == 0:
+        return sorted(p.decode() for p in res.stdout.split(b"\0")
+                      if p and os.path.basename(p.decode()) != ".gitkeep"
+                      and os.path.isfile(os.path.join(OVERLAY, p.decode())))
     out = []
     for root, dirs, files in os.walk(OVERLAY):
         dirs.sort()
