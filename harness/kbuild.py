@@ -18,7 +18,10 @@ def fragments(kernel, arch):
         names.append("ours.config")
         if os.path.exists(os.path.join(CONFIGS, f"ours-{arch}.config")):
             names.append(f"ours-{arch}.config")
-    names += [f"{v}.config" for v in variants(kernel)]
+    for v in variants(kernel):
+        names.append(f"{v}.config")
+        if os.path.exists(os.path.join(CONFIGS, f"{v}-{arch}.config")):
+            names.append(f"{v}-{arch}.config")
     return [os.path.join(CONFIGS, n) for n in names]
 
 

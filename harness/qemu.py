@@ -16,7 +16,10 @@ BOOT_ARGS = {
 }
 
 
-def qemu_cmd(arch, image, initrd, mode, interactive=False, append=()):
+def qemu_cmd(arch, image, initrd, mode, interactive=False, append=(),
+             machine=None):
+    """machine: the QEMU command and machine options, instead of the
+    arch's default (make bench: its vCPU count and -icount)."""
     a = ARCH[arch]
     # A log large enough that the boot messages survive the KUnit output
     # for the suites that read them back (dmesg).
@@ -26,7 +29,7 @@ def qemu_cmd(arch, image, initrd, mode, interactive=False, append=()):
             # HWBP_APPEND: more kernel parameters (hwbp.verbose: the
             # kernel log on the console during the suites too).
             *os.environ.get("HWBP_APPEND", "").split()]
-    cmd = [*a["qemu"], "-kernel", image, "-initrd", initrd,
+    cmd = [*(machine or a["qemu"]), "-kernel", image, "-initrd", initrd,
            "-append", " ".join(args), "-nodefaults", "-no-reboot",
            "-display", "none"]
     if interactive:
@@ -37,10 +40,11 @@ def qemu_cmd(arch, image, initrd, mode, interactive=False, append=()):
 
 
 def boot(arch, image, initrd, mode, logfile, timeout, echo=False,
-         append=()):
+         append=(), machine=None, quiet=False):
     """Run the guest to completion; returns (log text, timed_out)."""
-    cmd = qemu_cmd(arch, image, initrd, mode, append=append)
-    log(f"{arch}: booting ({mode}, timeout {timeout}s)")
+    cmd = qemu_cmd(arch, image, initrd, mode, append=append, machine=machine)
+    if not quiet:
+        log(f"{arch}: booting ({mode}, timeout {timeout}s)")
     start = time.monotonic()
     timed_out = False
     chunks = []
@@ -70,8 +74,9 @@ def boot(arch, image, initrd, mode, logfile, timeout, echo=False,
                 sys.stdout.flush()
         proc.wait()
     text = b"".join(chunks).decode("utf-8", errors="replace")
-    log(f"{arch}: guest finished in {time.monotonic() - start:.0f}s"
-        + (" (TIMED OUT)" if timed_out else ""))
+    if not quiet:
+        log(f"{arch}: guest finished in {time.monotonic() - start:.0f}s"
+            + (" (TIMED OUT)" if timed_out else ""))
     return text.replace("\r\n", "\n"), timed_out
 
 

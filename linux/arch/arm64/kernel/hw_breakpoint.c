@@ -248,21 +248,20 @@ static u8 hwbp_level(const struct arch_hw_breakpoint *info)
  * Take or drop the debug monitors (MDSCR_EL1.MDE, and KDE for EL1) a
  * register needs. A user watchpoint needs the EL1 ones too: the kernel's
  * uaccess (LDTR/STTR) is checked against EL0 watchpoints, and its hits are
- * reported like the user's own.
+ * reported like the user's own. The EL1 reference counts MDE as well, so
+ * one call does: a context switch installs and removes a thread's
+ * watchpoints, and each MDSCR_EL1 update is a write and a barrier.
  */
 static void hwbp_monitors(const struct arch_hw_breakpoint *info, bool take)
 {
-	bool el1 = hwbp_level(info) == HWBP_EL1 ||
-		   hwbp_kind(info) == HWBP_WATCH;
-	bool el0 = hwbp_level(info) == HWBP_EL0;
+	enum dbg_active_el el = hwbp_level(info) == HWBP_EL1 ||
+				hwbp_kind(info) == HWBP_WATCH ?
+				DBG_ACTIVE_EL1 : DBG_ACTIVE_EL0;
 
-	void (*op)(enum dbg_active_el) = take ? enable_debug_monitors :
-						 disable_debug_monitors;
-
-	if (el0)
-		op(DBG_ACTIVE_EL0);
-	if (el1)
-		op(DBG_ACTIVE_EL1);
+	if (take)
+		enable_debug_monitors(el);
+	else
+		disable_debug_monitors(el);
 }
 
 /* Is slot @n of @kind held and not masked for a step on this CPU? */
@@ -626,7 +625,11 @@ hwbp_debugger_owned(struct perf_event *bp)
 	struct debug_info *dbg = &current->thread.debug;
 	unsigned int i;
 
-	if (bp->hw.target != current)
+	/*
+	 * ptrace's events have their own overflow handler: a perf user's
+	 * hit is told apart without the walk below.
+	 */
+	if (bp->hw.target != current || is_default_overflow_handler(bp))
 		return false;
 	for (i = 0; i < ARM_MAX_BRP; i++)
 		if (dbg->hbp_break[i] == bp)
@@ -1095,6 +1098,40 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 	return seen;
 }
 
+/*
+ * The watchpoint a trap is charged to without decoding the instruction, or
+ * NULL: the only live one at the trapping level, of the access's type, and
+ * watching all eight bytes of its doubleword. Any access the CPU traps on
+ * then touches its bytes (only an access touching no watched byte of a
+ * partly watched doubleword can be a spurious trap), and the decoder could
+ * find no other watchpoint to charge, so decoding would change nothing but
+ * the cost: for the common perf or gdb watchpoint on a 64-bit variable, as
+ * much as the rest of the hit.
+ */
+static struct perf_event *__kprobes
+hwbp_sole_watch(const struct hwbp_cpu *hc, const struct pt_regs *regs,
+		int access)
+{
+	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
+	struct perf_event *bp, *sole = NULL;
+	unsigned int n;
+
+	for (n = 0; n < hwbp_nr[HWBP_WATCH]; n++) {
+		if (!hwbp_live(hc, HWBP_WATCH, n))
+			continue;
+		bp = hc->owner[HWBP_WATCH][n];
+		if (!(hwbp_level(counter_arch_bp(bp)) & levels))
+			continue;
+		if (sole)
+			return NULL;
+		sole = bp;
+	}
+	if (!sole || counter_arch_bp(sole)->ctrl.len != ARM_BREAKPOINT_LEN_8 ||
+	    !(hw_breakpoint_type(sole) & access))
+		return NULL;
+	return sole;
+}
+
 /**
  * do_watchpoint() - the watchpoint exception
  * @far: the data address the CPU reported (in the access, maybe not a
@@ -1112,19 +1149,31 @@ void __kprobes do_watchpoint(unsigned long far, unsigned long esr,
 	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
 	struct hwbp_hit hit = {};
 	u64 span[2];	/* the access: first byte, length */
+	struct perf_event *sole;
 	const u64 *decoded;
 
 	lockdep_assert_irqs_disabled();
 	hwbp_step_begin(st, regs);
 	hit.replay = st->cur.kinds & BIT(HWBP_WATCH);
-	decoded = hwbp_access(regs, &span[0], &span[1]) ? span : NULL;
 	rcu_read_lock();
-	/*
-	 * An atomic or a cache maintenance operation may be reported with
-	 * the other access type: then any live watchpoint will do.
-	 */
-	if (!hwbp_attribute(hc, regs, far, decoded, access, &hit))
-		hwbp_attribute(hc, regs, far, decoded, 0, &hit);
+	sole = hwbp_sole_watch(hc, regs, access);
+	if (sole) {
+		/* FAR may lie before the watched bytes (Cortex-A72: 16 B). */
+		unsigned long first = counter_arch_bp(sole)->address;
+
+		hwbp_report(sole, clamp(untagged_addr(far), first,
+					first + ARM_WATCH_GRANULE - 1),
+			    regs, &hit);
+	} else {
+		decoded = hwbp_access(regs, &span[0], &span[1]) ? span : NULL;
+		/*
+		 * An atomic or a cache maintenance operation may be reported
+		 * with the other access type: then any live watchpoint will
+		 * do.
+		 */
+		if (!hwbp_attribute(hc, regs, far, decoded, access, &hit))
+			hwbp_attribute(hc, regs, far, decoded, 0, &hit);
+	}
 	rcu_read_unlock();
 	hwbp_after_hit(hc, regs, HWBP_WATCH, &hit);
 }

@@ -492,19 +492,18 @@ void flush_ptrace_hw_breakpoint(struct task_struct *tsk)
 static int x86_bp_handle_debug(struct die_args *args)
 {
 	unsigned long *dr6_p = (unsigned long *)ERR_PTR(args->err);
-	unsigned long dr6 = *dr6_p;
+	unsigned long dr6 = *dr6_p, hits = dr6 & DR_TRAP_BITS;
 	bool passed_on = false;
 	struct perf_event *bp;
 	int slot;
 
-	if (!(dr6 & DR_TRAP_BITS))
+	if (!hits)
 		return NOTIFY_DONE;
 
-	for (slot = 0; slot < HBP_NUM; slot++) {
+	/* Only the slots that hit: this runs on every watchpoint hit. */
+	for_each_set_bit(slot, &hits, HBP_NUM) {
 		bool exec;
 
-		if (!(dr6 & (DR_TRAP0 << slot)))
-			continue;
 		bp = this_cpu_read(x86_bp_slots.owner[slot]);
 		if (!bp)
 			continue;
