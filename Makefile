@@ -12,7 +12,9 @@
 #   make patches                    export the series to build/patches
 #   make lint [ARCH=..] [FULL=1]    checkpatch, kernel-doc, W=1 and sparse
 #                                   (FULL=1: build x86_64 after each patch)
-#   make bench [ROUNDS=..] [QUICK=1] ours vs stock x86_64: bench/results.md
+#   make bench [ROUNDS=..] [QUICK=1] [ARCH=..]
+#                                   ours vs stock under QEMU -icount, both
+#                                   arches, two configs: bench/results.md
 #   make mutate [ARCH_MUTANTS=1]    planted defects (harness/mutants.txt)
 #                                   must each be caught: kill ratio
 #   make clean                      drop build/ (the ccache stays)
@@ -53,7 +55,7 @@ lint: $(DEPS)
 	@$(HWBP) lint --arch $(ARCH) $(if $(filter 1,$(FULL)),--full)
 
 bench: $(DEPS)
-	@$(HWBP) bench --rounds $(or $(ROUNDS),5) $(if $(filter 1,$(QUICK)),--quick)
+	@$(HWBP) bench --rounds $(or $(ROUNDS),5) $(if $(filter 1,$(QUICK)),--quick) $(if $(filter-out all,$(ARCH)),--arch $(ARCH))
 
 mutate: $(DEPS)
 	@python3 harness/mutate.py $(if $(filter 1,$(ARCH_MUTANTS)),--arch-mutants)

@@ -1,27 +1,46 @@
 #!/usr/bin/env python3
 """make bench: our kernel against the stock 6.12 kernel, side by side.
 
-  bench/bench.py [--rounds N] [--kernels stock,ours] [--quick] [--out DIR]
+  bench/bench.py [--rounds N] [--quick] [--arch A,B] [--config C,D]
+                 [--out DIR]
   bench/bench.py --report bench/results.json   redo the report only
 
-Builds both x86_64 kernels through the harness (under its build lock),
-builds the in-kernel microbenchmark (bench/module) against each and a
-benchmark initramfs (bench/guest), then boots the kernels in turn
-(stock, ours, stock, ours, ...) under identical QEMU settings, N rounds.
-Each guest runs the same plan (PLAN below) and prints its figures on the
-console. Writes, in --out (default bench/):
+Guest time is QEMU's deterministic instruction count (-icount
+shift=0,sleep=off,align=off -rtc clock=vm): the guest's clock advances
+one nanosecond per instruction executed by any vCPU, and the time of an
+idle guest skips to its next timer. A figure is then a path length, the
+same whatever else the host runs; it does not model caches, memory
+latency or real lock contention (vCPUs take turns on one host thread).
 
-  results.md    the table: median, min-max per kernel, ratio ours/stock
+Two kernel configurations, each for stock and ours:
+
+  bench   production-like (configs/bench.config over the common
+          fragments: no lockdep or other debugging, NO_HZ_IDLE,
+          NR_CPUS=64); booted with 4, 16 and 64 vCPUs
+  debug   the configuration of make check (lockdep, PROVE_RCU, ...);
+          4 vCPUs, the second table
+
+Every round boots each (arch, config, vCPUs) pair of kernels, stock and
+ours, the two at once (icount makes them independent of each other),
+the order inside each pair alternating ABBA by round. Per figure the
+report gives the median of the rounds per kernel and the paired ratio
+ours/stock: the geometric mean of the per-round ratios and its 95%
+confidence interval (Student's t over the logarithms). Writes, in --out
+(default bench/):
+
+  results.md    the tables and the verdicts
   results.png   the scaling curves (gnuplot)
-  results.csv   every figure of every round
-  results.json  the same plus the machine state before each boot
+  results.csv   every figure of every boot
+  results.json  the same, the plan, the QEMU command lines
 
-Every figure is a cost (time per operation or per run): lower is better,
-and a ratio ours/stock below 1.00 means ours is faster.
+Every figure is a cost (time per operation): lower is better, and a
+ratio below 1.00 means ours is faster.
 """
 
 import argparse
+import concurrent.futures
 import json
+import math
 import os
 import platform
 import re
@@ -45,39 +64,79 @@ GUEST_SRC = os.path.join(HERE, "guest")
 MODULE_SRC = os.path.join(HERE, "module")
 PERF = "/usr/bin/perf"
 
-# The plan every guest runs: (kind, timeout s, arguments); see
-# bench/guest/init. Sizes are picked to finish under QEMU TCG on a 2-core
-# host; --quick divides the repetitions for a smoke run.
-THREAD_SHAPES = ((8, 8), (4, 64))
-THREAD_BPS = (0, 1, 2, 4)
+CONFIGS = {
+    # config: (kernel name suffix, vCPU counts)
+    "bench": ("+bench", (4, 16, 64)),
+    "debug": ("", (4,)),
+}
+QUICK_CPUS = {"bench": (4, 64), "debug": (4,)}
+
+# QEMU for the benchmark guests: the harness's machine with the vCPU
+# count of the shape, a GICv3 on arm64 (GICv2 stops at 8 CPUs), and the
+# deterministic clock.
+ICOUNT = ["-icount", "shift=0,sleep=off,align=off", "-rtc", "clock=vm"]
 
 
-def thread_bps(threads):
-    """Breakpoints per thread to try: the big shape skips 2 (run time)."""
-    return THREAD_BPS if threads <= 8 else (0, 1, 4)
+def machine(arch, cpus):
+    if arch == "x86_64":
+        return ["qemu-system-x86_64", "-M", "pc", "-smp",
+                f"{cpus},sockets={cpus}", "-m", "2G", *ICOUNT]
+    return ["qemu-system-aarch64", "-M", "virt,gic-version=3", "-cpu",
+            "max,pauth-impdef=on", "-smp", str(cpus), "-m", "2G", *ICOUNT]
 
 
-def plan(quick):
-    reps = 1 if quick else 5
+# Kernel parameters: KUnit off (the debug kernels build it in), and on x86
+# the TSC trusted as a clocksource (QEMU's qemu64 CPU on several sockets
+# would otherwise leave the guest on jiffies; under icount every vCPU
+# reads one counter derived from the virtual clock).
+BOOT_ARGS = ("kunit.enable=0", "tsc=reliable", "quiet")
+
+
+def plan(config, cpus, quick):
+    """The guest's work for one shape: (kind, timeout s, args, keys).
+
+    keys: the figures the line must produce (any that does not appear
+    is reported as missing). Timeouts are guest seconds.
+    """
+    reps = 3 if quick else 5
     lines = []
-    for p, t in THREAD_SHAPES:
-        for b in thread_bps(t):
-            lines.append(("run", 300, f"/bin/bpbench thread {p} {t} {b} {reps}"))
-    lines += [
-        ("run", 120, f"/bin/bpbench hits none 20000000 {reps}"),
-        ("run", 300, f"/bin/bpbench hits count 20000 {reps}"),
-    ]
-    for b in (0, 1, 4):
-        lines.append(("run", 120, f"/bin/bpbench pingpong {b} 5000 {reps}"))
-    for p, t in THREAD_SHAPES:
-        for b in thread_bps(t):
-            lines.append(("perf", 300, f"perf/thread/p{p}_t{t}_b{b} "
-                          f"thread -b {b} -p {p} -t {t}"))
-    for p, a in ((4, 0), (0, 4), (4, 4)):
-        lines.append(("perf", 300, f"perf/enable/p{p}_a{a} enable -p {p} -a {a}"))
-    counts = "1,100,1000" if quick else "1,100,1000,10000"
-    iters = 100 if quick else 400
-    lines.append(("module", 1200, f"counts={counts} iters={iters}"))
+
+    def run_line(args, key, tmo=600):
+        lines.append(("run", tmo, args, [key]))
+
+    def perf_line(key, args, tmo=600):
+        lines.append(("perf", tmo, f"{key} {args}", [key]))
+
+    if cpus == 4:
+        for b in (0, 1, 4):
+            run_line(f"/bin/bpbench thread 8 8 {b} {reps}",
+                     f"thread/p8_t8_b{b}")
+        for b in (0, 1, 4):
+            perf_line(f"perf/thread/p8_t8_b{b}", f"thread -b {b} -p 8 -t 8")
+        run_line(f"/bin/bpbench hits none 2000000 {reps}", "hits/none")
+        run_line(f"/bin/bpbench hits count {2000 if quick else 10000} {reps}",
+                 "hits/count")
+        for b in (0, 1, 4):
+            run_line(f"/bin/bpbench pingpong {b} 2000 {reps}",
+                     f"pingpong/b{b}")
+        run_line(f"/bin/bpbench ptrace 2000 {reps}", "ptrace/writes")
+        # Only passive threads: with active ones, every enable and disable
+        # is an IPI to a busy vCPU, which under -icount waits for QEMU's
+        # round-robin to reach that vCPU while the others spin (170 ms per
+        # operation): a figure of QEMU's scheduling, not of either kernel.
+        perf_line("perf/enable/p4_a0", "enable -p 4 -a 0")
+    # The scaling shape: as many thread-creating threads as vCPUs, each
+    # creating batches of 64 threads; at 64 vCPUs, the anchor's shape
+    # (perf bench breakpoint thread -p 64 -t 64, Elver 2022).
+    for b in (0, 4):
+        perf_line(f"perf/thread/p{cpus}_t64_b{b}",
+                  f"thread -b {b} -p {cpus} -t 64", tmo=1200)
+    counts = [1, 100, 1000, 10000] if cpus == 4 and not quick else [1, 1000]
+    keys = [f"kmod/{what}/{n}" for n in counts
+            for what in ("cpu", "task_all", "task_one", "sw_cpu", "sw_task")]
+    keys += [f"kmod/grow/{n}" for n in counts]
+    lines.append(("module", 1800,
+                  f"counts={','.join(map(str, counts))} iters=200", keys))
     return lines
 
 
@@ -86,14 +145,21 @@ UNITS = (
     (r"^thread/p(\d+)_t(\d+)_b(\d+)$",
      "bpbench thread: {0} procs x {1} threads, {2} bps each", "us/run"),
     (r"^perf/thread/p(\d+)_t(\d+)_b(\d+)$",
-     "perf bench breakpoint thread -p {0} -t {1} -b {2}", "us/run"),
+     "perf bench breakpoint thread -p {0} -t {1} -b {2}", "us/op"),
+    (r"^overhead/perf/p(\d+)_t(\d+)_b(\d+)$",
+     "perf thread -p {0} -t {1}: b{2} / b0 (accounting overhead)", "x"),
+    (r"^overhead/thread/p(\d+)_t(\d+)_b(\d+)$",
+     "bpbench thread {0}x{1}: b{2} / b0 (accounting overhead)", "x"),
     (r"^perf/enable/p(\d+)_a(\d+)$",
-     "perf bench breakpoint enable -p {0} -a {1}", "us/run"),
+     "perf bench breakpoint enable -p {0} -a {1}", "us/op"),
     (r"^hits/none$", "write loop, no watchpoint", "ns/write"),
     (r"^hits/count$", "write loop, counting watchpoint (every write hits)",
      "ns/write"),
     (r"^pingpong/b(\d+)$",
      "pipe ping-pong on one CPU, {0} watchpoints per thread", "ns/round trip"),
+    (r"^ptrace/writes$",
+     "ptrace: arm/disarm a tracee's watchpoint (DR7 / NT_ARM_HW_WATCH)",
+     "ns/write"),
     (r"^kmod/grow/(\d+)$",
      "kmod: add a task watchpoint (+kthread), up to {0} tasks", "ns/op"),
     (r"^kmod/cpu/(\d+)$", "kmod: CPU bp create+release, {0} task bps",
@@ -103,31 +169,30 @@ UNITS = (
     (r"^kmod/task_one/(\d+)$",
      "kmod: task bp (one CPU) create+release, {0} task bps", "ns/op"),
     (r"^kmod/sw_cpu/(\d+)$",
-     "kmod: CPU sw dummy event (perf floor), {0} task bps", "ns/op"),
+     "kmod: CPU cpu-clock event (perf floor), {0} task bps", "ns/op"),
     (r"^kmod/sw_task/(\d+)$",
-     "kmod: task sw dummy event (perf floor), {0} task bps", "ns/op"),
-    (r"^overhead/thread/p(\d+)_t(\d+)_b(\d+)$",
-     "thread {0}x{1}: b{2} / b0 (accounting overhead)", "x"),
-    (r"^overhead/perf/p(\d+)_t(\d+)_b(\d+)$",
-     "perf thread {0}x{1}: b{2} / b0 (accounting overhead)", "x"),
+     "kmod: task cpu-clock event (perf floor), {0} task bps", "ns/op"),
 )
 
 
 def describe(key):
+    """'smp64/perf/thread/...' -> (label, unit, vCPUs)."""
+    cpus, _, rest = key.partition("/")
     for pattern, label, unit in UNITS:
-        m = re.match(pattern, key)
+        m = re.match(pattern, rest)
         if m:
-            return label.format(*m.groups()), unit
-    return key, "?"
+            return label.format(*m.groups()), unit, int(cpus[3:])
+    return rest, "?", int(cpus[3:])
 
 
 def sort_key(key):
-    """Table order: groups as in UNITS, numbers numerically."""
+    """Table order: by vCPUs, then groups as in UNITS, numbers numerically."""
+    cpus, _, rest = key.partition("/")
     for i, (pattern, _, _) in enumerate(UNITS):
-        m = re.match(pattern, key)
+        m = re.match(pattern, rest)
         if m:
-            return (i, [int(g) for g in m.groups()])
-    return (len(UNITS), [key])
+            return (int(cpus[3:]), i, [int(g) for g in m.groups()])
+    return (int(cpus[3:]), len(UNITS), [rest])
 
 
 # ---- building ----
@@ -144,9 +209,13 @@ def copy_if_changed(src, dst):
         f.write(data)
 
 
+def workdir(kernel, arch):
+    return os.path.join(BUILD, "bench", f"{kernel.replace('+', '-')}-{arch}")
+
+
 def build_module(kernel, arch):
     """hwbp_bench.ko for one kernel, built out of tree in build/bench/."""
-    dst = os.path.join(BUILD, "bench", f"{kernel}-{arch}", "module")
+    dst = os.path.join(workdir(kernel, arch), "module")
     os.makedirs(dst, exist_ok=True)
     for name in ("hwbp_bench.c", "Kbuild"):
         copy_if_changed(os.path.join(MODULE_SRC, name), os.path.join(dst, name))
@@ -168,9 +237,9 @@ def compile_static(kernel, arch, src, out):
         die(f"compiling {src}:\n{res.stdout}{res.stderr}")
 
 
-def build_initramfs(kernel, arch, ko, quick):
-    """busybox, bench/guest/init, bpbench, the module, perf if fetched."""
-    out = os.path.join(BUILD, "bench", f"{kernel}-{arch}")
+def build_initramfs(kernel, arch, ko, config, cpus, quick):
+    """busybox, bench/guest/init, bpbench, the module, perf, the plan."""
+    out = workdir(kernel, arch)
     os.makedirs(out, exist_ok=True)
     cpio = guest.Cpio()
     for d in ("bin", "dev", "etc", "etc/hwbp", "lib", "proc", "sys", "tmp",
@@ -193,67 +262,49 @@ def build_initramfs(kernel, arch, ko, quick):
         cpio.file("bin/bpbench", f.read())
     with open(ko, "rb") as f:
         cpio.file("lib/hwbp_bench.ko", f.read(), 0o644)
-
-    # Debian's perf (harness/deps.sh fetches it for the clients suite):
-    # without it the perf figures are reported as n/a.
-    perf_note = None
-    pack = getattr(guest, "pack_tools", None)
-    root = getattr(guest, "DEBIAN", {}).get(arch, (None,))[0]
-    if pack is None or root is None or \
-            not os.path.exists(os.path.join(root, PERF.lstrip("/"))):
-        perf_note = "Debian's perf is not fetched (make setup)"
-    else:
-        err = pack(cpio, arch, [PERF])
-        if err:
-            perf_note = f"perf not packed: {err}"
-    text = "".join(f"{k} {t} {a}\n" for k, t, a in plan(quick))
+    root = guest.DEBIAN[arch][0]
+    if not os.path.exists(os.path.join(root, PERF.lstrip("/"))):
+        die(f"Debian's perf for {arch} is not fetched: run 'make setup'")
+    err = guest.pack_tools(cpio, arch, [PERF])
+    if err:
+        die(f"perf for {arch} not packed: {err}")
+    text = "".join(f"{k} {t} {a}\n" for k, t, a, _ in plan(config, cpus, quick))
     cpio.file("etc/hwbp/bench", text.encode(), 0o644)
-    path = os.path.join(out, "initramfs.cpio.gz")
+    path = os.path.join(out, f"initramfs-smp{cpus}.cpio.gz")
     cpio.write(path)
-    return path, perf_note
+    return path
 
 
-def prepare(kernel, arch, quick):
-    """Kernel, module and initramfs, all under the harness's build lock."""
-    with build_lock():
-        if kernel == "ours":
-            tree.sync_ours()
-        else:
-            tree.unpack_base()
-        image = kbuild.build(kernel, arch)
-        ko = build_module(kernel, arch)
-        initrd, perf_note = build_initramfs(kernel, arch, ko, quick)
-    return image, initrd, perf_note
+def kernel_name(kernel, config):
+    return kernel + CONFIGS[config][0]
+
+
+def prepare(kernel, arch, configs, cpus_of, quick):
+    """Kernels, modules and initramfs, under the harness's build lock."""
+    out = {}
+    for config in configs:
+        name = kernel_name(kernel, config)
+        with build_lock():
+            if kernel == "ours":
+                tree.sync_ours()
+            else:
+                tree.unpack_base()
+            log(f"bench: {name}/{arch}")
+            image = kbuild.build(name, arch)
+            ko = build_module(name, arch)
+            for cpus in cpus_of[config]:
+                out[(config, cpus)] = (image, build_initramfs(
+                    name, arch, ko, config, cpus, quick))
+    return out
 
 
 # ---- running ----
 
-def machine_state():
-    """What else the host is doing: load, kernel builds, other QEMUs."""
-    with open("/proc/loadavg") as f:
-        load = f.read().split()[:3]
-
-    def count(pattern):
-        res = subprocess.run(["pgrep", "-fc", pattern], capture_output=True,
-                             text=True)
-        return int(res.stdout.strip() or 0)
-    return {"time": time.strftime("%Y-%m-%d %H:%M:%S"),
-            "loadavg": [float(x) for x in load],
-            "kernel_builds": count("make -C .*O="),
-            "qemus": count("^qemu-system")}
+LINE = re.compile(r"^@@@ (BENCHNA|BENCHERR|BENCH|SPLAT|TOOK|CLOCK|INIT) (.*)$")
 
 
-def wait_for_builds():
-    """Do not start a boot while a harness build holds the lock: take it
-    (waiting if needed) and let it go again at once."""
-    with build_lock():
-        pass
-
-
-LINE = re.compile(r"^@@@ (BENCHNA|BENCHERR|BENCH|SPLAT|LOAD|TOOK|MEM|CLOCK) (.*)$")
-
-
-def parse(text):
+def parse(text, expected):
+    """Figures (None: failed or missing) and notes of one boot's console."""
     figures, notes = {}, []
     done = False
     for line in text.splitlines():
@@ -268,108 +319,158 @@ def parse(text):
         if kind == "BENCH":
             key, value = rest.split()[:2]
             figures[key] = float(value)
-        elif kind == "BENCHNA":
+        elif kind in ("BENCHNA", "BENCHERR"):
             key, why = (rest.split(None, 1) + [""])[:2]
             figures.setdefault(key, None)
-            notes.append(f"n/a {key}: {why}")
-        elif kind in ("BENCHERR", "SPLAT"):
-            notes.append(f"{kind.lower()} {rest}")
-        elif kind == "TOOK":
-            notes.append(f"took {rest}")
+            notes.append(f"{kind.lower()} {key}: {why}")
+        elif kind == "SPLAT":
+            notes.append(f"splat {rest}")
         elif kind == "CLOCK":
             notes.append(f"clocksource {rest}")
+        elif kind == "INIT":
+            notes.append(f"init {rest}")
+    for key in expected:
+        if key not in figures:
+            figures[key] = None
+            notes.append(f"missing {key}")
     if not done:
         notes.append("error: the guest did not reach @@@ DONE")
     return figures, notes
 
 
 def derive(figures):
-    """Ratios computed within one boot: b>0 over b0 of the same shape."""
+    """Ratios within one boot: b>0 over b0 of the same shape."""
     extra = {}
     for key, v in figures.items():
         for prefix, dst in (("thread/", "overhead/thread/"),
                             ("perf/thread/", "overhead/perf/")):
             m = re.match("^" + re.escape(prefix) + r"(p\d+_t\d+)_b(\d+)$", key)
-            if m and m.group(2) != "0" and v is not None:
+            if m and m.group(2) != "0":
                 floor = figures.get(f"{prefix}{m.group(1)}_b0")
-                if floor:
-                    extra[f"{dst}{m.group(1)}_b{m.group(2)}"] = v / floor
+                extra[f"{dst}{m.group(1)}_b{m.group(2)}"] = \
+                    v / floor if v and floor else None
     return extra
 
 
-def boot_round(kernel, arch, image, initrd, rnd, outdir):
-    state = machine_state()
-    logfile = os.path.join(outdir, f"console-{kernel}-{rnd}.log")
+def boot_timeout(cpus, quick):
+    return (600 if quick else 1500) + 10 * cpus
+
+
+def boot_one(job, logdir, quick):
+    """One guest; returns the run record."""
+    arch, config, cpus, kernel, rnd, image, initrd = job
+    name = kernel_name(kernel, config)
+    logfile = os.path.join(logdir, f"{arch}-{config}-smp{cpus}-{kernel}-"
+                           f"{rnd}.log")
+    expected = [k for *_, keys in plan(config, cpus, quick) for k in keys]
     start = time.monotonic()
     text, timed_out = qemu.boot(arch, image, initrd, "bench", logfile,
-                                BOOT_TIMEOUT,
-                                append=BOOT_ARGS)
+                                boot_timeout(cpus, quick), append=BOOT_ARGS,
+                                machine=machine(arch, cpus), quiet=True)
     secs = time.monotonic() - start
-    figures, notes = parse(text)
+    figures, notes = parse(text, expected)
     if timed_out:
-        notes.append(f"error: timed out after {BOOT_TIMEOUT}s")
+        notes.append(f"error: timed out after {boot_timeout(cpus, quick)}s")
     figures.update(derive(figures))
-    state_after = machine_state()
-    log(f"{kernel} round {rnd}: {len(figures)} figures, {secs:.0f}s, "
-        f"load {state['loadavg'][0]:.2f} -> {state_after['loadavg'][0]:.2f}")
-    for n in notes:
-        if not n.startswith("took"):
-            log(f"  {n}")
-    return {"kernel": kernel, "round": rnd, "seconds": round(secs, 1),
-            "before": state, "after": state_after, "figures": figures,
+    figures = {f"smp{cpus}/{k}": v for k, v in figures.items()}
+    bad = [n for n in notes if not n.startswith(("clocksource", "init"))]
+    log(f"{arch} {config} smp{cpus} {name} round {rnd}: "
+        f"{sum(v is not None for v in figures.values())} figures, "
+        f"{secs:.0f}s" + (f"; {'; '.join(bad)}" if bad else ""))
+    return {"arch": arch, "config": config, "cpus": cpus, "kernel": kernel,
+            "round": rnd, "seconds": round(secs, 1), "figures": figures,
             "notes": notes, "console": os.path.relpath(logfile, TOP)}
 
 
-BOOT_TIMEOUT = 900
+def schedule(arches, configs, cpus_of, rounds):
+    """Boot order: per round, per shape, the pair stock/ours in ABBA order
+    (round 1: stock first, round 2: ours first, ...)."""
+    jobs = []
+    for rnd in range(1, rounds + 1):
+        for arch in arches:
+            for config in configs:
+                for cpus in cpus_of[config]:
+                    pair = ("stock", "ours") if rnd % 2 else ("ours", "stock")
+                    for kernel in pair:
+                        jobs.append((arch, config, cpus, kernel, rnd))
+    return jobs
 
 
-def host_tsc_khz():
-    """The host's TSC rate (x86 hosts with a constant TSC), or None."""
-    try:
-        with open("/proc/cpuinfo") as f:
-            text = f.read()
-    except OSError:
+# ---- statistics ----
+
+# Two-sided 95% quantiles of Student's t, by degrees of freedom.
+T975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447,
+        7: 2.365, 8: 2.306, 9: 2.262, 10: 2.228, 12: 2.179, 15: 2.131,
+        20: 2.086, 30: 2.042}
+
+
+def t975(df):
+    best = min((d for d in T975 if d >= df), default=None)
+    return T975[best] if best else 1.960
+
+
+def paired(stock, ours):
+    """Per-round pairs -> (geometric mean ratio, lo, hi, n) or None."""
+    logs = [math.log(o / s) for s, o in zip(stock, ours)
+            if s and o and s > 0 and o > 0]
+    n = len(logs)
+    if n == 0:
         return None
-    if " constant_tsc" not in text:
-        return None
-    m = re.search(r"^cpu MHz\s*:\s*([0-9.]+)", text, re.M)
-    return round(float(m.group(1)) * 1000) if m else None
+    mean = statistics.fmean(logs)
+    if n == 1:
+        return math.exp(mean), None, None, 1
+    half = t975(n - 1) * statistics.stdev(logs) / math.sqrt(n)
+    return math.exp(mean), math.exp(mean - half), math.exp(mean + half), n
 
 
-def boot_args():
-    """KUnit's boot-time suites off (benchmarks only), and a usable clock.
-
-    The guest's clocksource would be jiffies (4 ms steps at HZ=250): QEMU's
-    qemu64 CPU says AuthenticAMD and the guest has 4 sockets, so Linux calls
-    the TSCs unsynchronised, and with no ACPI there is no HPET or PM timer
-    to calibrate the TSC against (PIT calibration fails under load). Under
-    TCG every vCPU reads one counter derived from the host's TSC, so the
-    guest is told so (tsc=reliable) and given the host's TSC rate.
-    """
-    args = ["kunit.enable=0", "tsc=reliable"]
-    khz = host_tsc_khz()
-    if khz:
-        args.append(f"tsc_early_khz={khz}")
-    return tuple(args + ["quiet"])
+def verdict(p):
+    if p is None:
+        return "missing"
+    ratio, lo, hi, n = p
+    if lo is None:
+        return "one round only"
+    if lo > 1.0:
+        return "**slower**"
+    if hi < 1.0:
+        return "faster"
+    return "same" if hi <= 1.02 else "same, but bound > 1.02"
 
 
-BOOT_ARGS = boot_args()
+def summarise(runs, arch, config):
+    """Table rows for one (arch, config)."""
+    mine = [r for r in runs if r["arch"] == arch and r["config"] == config]
+    keys = sorted({k for r in mine for k in r["figures"]}, key=sort_key)
+    rounds = sorted({r["round"] for r in mine})
+    rows = []
+    for key in keys:
+        by = {}
+        for kernel in ("stock", "ours"):
+            by[kernel] = [next((r["figures"].get(key) for r in mine
+                                if r["kernel"] == kernel and
+                                r["round"] == rnd), None) for rnd in rounds]
+        label, unit, cpus = describe(key)
+        med = {k: (statistics.median([v for v in vals if v is not None])
+                   if any(v is not None for v in vals) else None)
+               for k, vals in by.items()}
+        spread = {}
+        for k, vals in by.items():
+            vs = [v for v in vals if v is not None]
+            spread[k] = (100 * (max(vs) - min(vs)) / 2 / med[k]
+                         if len(vs) > 1 and med[k] else None)
+        missing = {k: sum(v is None for v in vals) for k, vals in by.items()}
+        p = paired(by["stock"], by["ours"])
+        rows.append({"key": key, "label": label, "unit": unit, "cpus": cpus,
+                     "stock": med["stock"], "ours": med["ours"],
+                     "spread": spread, "missing": missing,
+                     "values": by, "paired": p, "verdict": verdict(p)})
+    return rows
 
 
 # ---- reporting ----
 
-def summary(runs, kernel, key):
-    vals = [r["figures"].get(key) for r in runs if r["kernel"] == kernel]
-    vals = [v for v in vals if v is not None]
-    if not vals:
-        return None
-    return {"median": statistics.median(vals), "min": min(vals),
-            "max": max(vals), "n": len(vals)}
-
-
 def fmt(v):
     if v is None:
-        return "n/a"
+        return "missing"
     if abs(v) >= 100:
         return f"{v:,.0f}"
     if abs(v) >= 10:
@@ -377,188 +478,217 @@ def fmt(v):
     return f"{v:.3f}" if abs(v) < 1 else f"{v:.2f}"
 
 
-def verdict(s, o):
-    """'<= 1' ratios pass; a higher one passes when the ranges overlap."""
-    if s is None or o is None:
-        return None, "n/a"
-    ratio = o["median"] / s["median"] if s["median"] else float("nan")
-    if ratio <= 1.0:
-        return ratio, "ok"
-    if o["min"] <= s["max"]:
-        return ratio, "ok (within spread)"
-    return ratio, "**> 1: see notes**"
+def fmt_cell(row, kernel, rounds):
+    v = row[kernel]
+    miss = row["missing"][kernel]
+    text = fmt(v)
+    if v is not None and row["spread"][kernel] is not None:
+        text += f" ±{row['spread'][kernel]:.1f}%"
+    if miss:
+        text += f" ({miss} of {rounds} missing)"
+    return text
 
 
-def spread(x):
-    if x is None or not x["median"]:
-        return "n/a"
-    return f"{fmt(x['min'])}–{fmt(x['max'])} (±{50 * (x['max'] - x['min']) / x['median']:.0f}%)"
+def fmt_ratio(p):
+    if p is None:
+        return "missing", ""
+    ratio, lo, hi, n = p
+    if lo is None:
+        return f"{ratio:.3f}", ""
+    return f"{ratio:.3f}", f"{lo:.3f}–{hi:.3f}"
+
+
+HEADLINE = (
+    "smp64/overhead/perf/p64_t64_b4",
+    "smp64/perf/thread/p64_t64_b4",
+    "smp4/hits/count",
+    "smp4/pingpong/b4",
+    "smp4/ptrace/writes",
+    "smp4/kmod/task_all/10000",
+)
 
 
 def write_results(runs, meta, outdir):
-    keys = sorted({k for r in runs for k in r["figures"]}, key=sort_key)
-    kernels = meta["kernels"]
-    rows = []
-    for key in keys:
-        label, unit = describe(key)
-        s = summary(runs, "stock", key) if "stock" in kernels else None
-        o = summary(runs, "ours", key) if "ours" in kernels else None
-        ratio, ok = verdict(s, o)
-        rows.append({"key": key, "label": label, "unit": unit, "stock": s,
-                     "ours": o, "ratio": ratio, "verdict": ok})
-
+    tables = {}
+    for arch in meta["arches"]:
+        for config in meta["configs"]:
+            tables[(arch, config)] = summarise(runs, arch, config)
     with open(os.path.join(outdir, "results.json"), "w") as f:
-        json.dump({"meta": meta, "runs": runs, "summary": rows}, f, indent=1)
+        json.dump({"meta": meta, "runs": runs,
+                   "summary": {f"{a}/{c}": rows
+                               for (a, c), rows in tables.items()}},
+                  f, indent=1)
     with open(os.path.join(outdir, "results.csv"), "w") as f:
-        f.write("round,kernel,key,value,unit\n")
+        f.write("arch,config,vcpus,round,kernel,key,value,unit\n")
         for r in runs:
             for key in sorted(r["figures"], key=sort_key):
                 v = r["figures"][key]
-                f.write(f"{r['round']},{r['kernel']},{key},"
-                        f"{'' if v is None else v},{describe(key)[1]}\n")
+                f.write(f"{r['arch']},{r['config']},{r['cpus']},{r['round']},"
+                        f"{r['kernel']},{key},{'' if v is None else v},"
+                        f"{describe(key)[1]}\n")
 
-    md = []
-    md.append("# make bench: ours vs stock Linux "
-              f"{meta['base_version']} (x86_64)\n")
-    md.append(f"Generated by `make bench` ({meta['started']} to "
-              f"{meta['finished']}, {meta['rounds']} rounds, kernels booted "
-              f"alternately {' / '.join(kernels)} under identical QEMU "
-              "settings). Every figure is a cost: **lower is better**; the "
-              "ratio is ours/stock, below 1.00 means ours is faster. Median of "
-              "the rounds (boots); each round's value is the fastest of the "
-              "repetitions inside that guest (5 runs of each workload, 3 of "
-              "each perf bench, 20 batches of the module's create+release "
-              "pairs), since a "
-              "shared, emulated host only ever adds time. Spread = min–max "
-              "over the rounds (± half the range, in % of the median).\n")
-    md.append(f"- host: {meta['host']}\n- QEMU: {meta['qemu']} "
-              f"(`{' '.join(meta['qemu_cmd'])}`, TCG, kernel parameters "
-              f"`{' '.join(BOOT_ARGS)}`)\n- both kernels: the same "
-              "`configs/` fragments (lockdep and PROVE_RCU on, as in "
-              "`make check`), built by the harness\n"
-              f"- perf in the guest: {meta['perf']}\n")
-    md.append("| workload | unit | stock | ours | ratio | spread stock | "
-              "spread ours | |")
-    md.append("| --- | --- | ---: | ---: | ---: | --- | --- | --- |")
-    for row in rows:
-        s, o = row["stock"], row["ours"]
-        ratio = "n/a" if row["ratio"] is None else f"{row['ratio']:.2f}"
-        md.append(f"| {row['label']} | {row['unit']} | "
-                  f"{fmt(s['median']) if s else 'n/a'} | "
-                  f"{fmt(o['median']) if o else 'n/a'} | {ratio} | "
-                  f"{spread(s)} | {spread(o)} | {row['verdict']} |")
+    md = [f"# make bench: ours vs stock Linux {meta['base_version']}\n"]
+    md.append(
+        f"Generated by `make bench` ({meta['started']} to {meta['finished']}"
+        f", {meta['rounds']} rounds{', QUICK' if meta['quick'] else ''}). "
+        "Every figure is a cost: **lower is better**. Per kernel: the "
+        "median over the rounds (each round one boot; each figure inside a "
+        "boot is the median of its repetitions), ± half the range over the "
+        "rounds. **ratio** = ours/stock, the geometric mean of the "
+        "per-round ratios (each round boots both kernels), with its 95% "
+        "confidence interval (Student's t over the log ratios). **Verdict**: "
+        "*slower* when the whole interval lies above 1.00, *faster* when "
+        "below, *same* otherwise (and *bound > 1.02* when the interval "
+        "reaches past +2%).\n")
+    md.append(
+        "**What the time is.** QEMU runs each guest with `-icount "
+        "shift=0,sleep=off,align=off -rtc clock=vm`: the guest's clock "
+        "advances one nanosecond per instruction executed, by any vCPU, and "
+        "skips idle time. A figure is a path length, independent of the "
+        "host's load (both kernels of a round run at once); it does **not** "
+        "model caches, memory latency, TLB misses or real lock contention: "
+        "the vCPUs take turns on one host thread, so a contended lock costs "
+        "its instructions, not the wait of real parallel hardware.\n")
+    md.append(f"- host: {meta['host']}\n- QEMU: {meta['qemu']}")
+    for arch in meta["arches"]:
+        md.append(f"- {arch}: `{' '.join(machine(arch, 'N'))}`, kernel "
+                  f"parameters `{' '.join(BOOT_ARGS)}`")
+    md.append("- kernels: *bench* = the `configs/` fragments of `make "
+              "check` with `configs/bench.config` over them (no lockdep, "
+              "KUnit or other debugging; NO_HZ_IDLE; NR_CPUS=64); *debug* "
+              "= exactly the `make check` kernels (lockdep, PROVE_RCU, "
+              "DEBUG_LIST, ...), 4 vCPUs only")
+    md.append("- guest programs: `bench/guest/bpbench.c`, Debian's "
+              "linux-perf (`perf bench breakpoint`, the usecs/op line), "
+              "`bench/module/hwbp_bench.c`; the plan per shape is in "
+              "results.json\n")
+
+    md.append("## Headline\n")
+    md.append("| arch | config | figure | stock | ours | ratio | 95% CI | "
+              "verdict |")
+    md.append("| --- | --- | --- | ---: | ---: | ---: | --- | --- |")
+    for (arch, config), rows in tables.items():
+        if config != "bench":
+            continue
+        for key in HEADLINE:
+            row = next((r for r in rows if r["key"] == key), None)
+            if row:
+                ratio, ci = fmt_ratio(row["paired"])
+                md.append(f"| {arch} | {config} | {row['cpus']} vCPUs: "
+                          f"{row['label']} | {fmt(row['stock'])} | "
+                          f"{fmt(row['ours'])} | {ratio} | {ci} | "
+                          f"{row['verdict']} |")
     md.append("")
+
+    for (arch, config), rows in tables.items():
+        md.append(f"## {arch}, {config} kernels\n")
+        md.append("| vCPUs | workload | unit | stock | ours | ratio | 95% CI "
+                  "| verdict |")
+        md.append("| ---: | --- | --- | ---: | ---: | ---: | --- | --- |")
+        for row in rows:
+            ratio, ci = fmt_ratio(row["paired"])
+            md.append(f"| {row['cpus']} | {row['label']} | {row['unit']} | "
+                      f"{fmt_cell(row, 'stock', meta['rounds'])} | "
+                      f"{fmt_cell(row, 'ours', meta['rounds'])} | {ratio} | "
+                      f"{ci} | {row['verdict']} |")
+        md.append("")
     md.append("![scaling curves](results.png)\n")
-    flagged = [r for r in rows if r["verdict"].startswith("**")]
-    md.append("## Ratios above 1.00 beyond the spread\n")
+
+    md.append("## Flagged\n")
+    flagged = [(a, c, r) for (a, c), rows in tables.items() for r in rows
+               if r["verdict"] not in ("same", "faster")]
     if flagged:
-        for r in flagged:
-            md.append(f"- {r['label']}: {r['ratio']:.2f}")
+        for a, c, r in flagged:
+            ratio, ci = fmt_ratio(r["paired"])
+            md.append(f"- {a} {c}, {r['cpus']} vCPUs, {r['label']}: "
+                      f"{ratio} ({ci or 'no interval'}), {r['verdict']}")
         md.append("")
     else:
-        md.append("None in this run.\n")
-    # The hand-written analysis of the figures, kept across runs.
+        md.append("Nothing: every ratio's interval reaches below 1.02.\n")
     notes = os.path.join(HERE, "NOTES.md")
     if os.path.exists(notes):
         with open(notes) as f:
             md.append(f.read())
-    md.append("## Machine state before each boot\n")
-    md.append("| round | kernel | loadavg (1/5/15 min) | kernel builds | "
-              "other QEMUs | boot s | notes |")
-    md.append("| ---: | --- | --- | ---: | ---: | ---: | --- |")
+    md.append("## Boots\n")
+    md.append("| arch | config | vCPUs | round | kernel | wall s | notes |")
+    md.append("| --- | --- | ---: | ---: | --- | ---: | --- |")
     for r in runs:
-        b = r["before"]
-        notes = "; ".join(n for n in r["notes"] if not n.startswith("took"))
-        md.append(f"| {r['round']} | {r['kernel']} | "
-                  f"{' '.join(f'{x:.2f}' for x in b['loadavg'])} | "
-                  f"{b['kernel_builds']} | {b['qemus']} | {r['seconds']} | "
+        notes = "; ".join(n for n in r["notes"] if not n.startswith("init"))
+        md.append(f"| {r['arch']} | {r['config']} | {r['cpus']} | "
+                  f"{r['round']} | {r['kernel']} | {r['seconds']} | "
                   f"{notes.replace('|', '/')} |")
     md.append("\nRaw numbers: [results.csv](results.csv), "
-              "[results.json](results.json) (also the console log of each "
-              "boot, under `build/bench/`).\n")
+              "[results.json](results.json) (the console log of each "
+              "boot is under `build/bench/logs/`).\n")
     with open(os.path.join(outdir, "results.md"), "w") as f:
         f.write("\n".join(md))
-    plot(rows, outdir)
-    return rows
+    plot(tables, meta, outdir)
+    return tables
 
 
-def plot(rows, outdir):
-    """Two panels: the kmod scaling curves, and thread setup time vs bps."""
+def plot(tables, meta, outdir):
+    """Per arch: usecs/op of perf bench thread against vCPUs (b0, b4), and
+    the in-kernel create+release against the tasks holding watchpoints."""
     if not shutil.which("gnuplot"):
         log("gnuplot missing (make setup installs gnuplot-nox): no plot")
         return
     data = os.path.join(BUILD, "bench", "plot")
     os.makedirs(data, exist_ok=True)
-    by_key = {r["key"]: r for r in rows}
-    series = []     # (file, title, panel)
-
-    def point(kernel, key):
-        x = by_key.get(key, {}).get(kernel)
-        return x and (x["median"], x["min"], x["max"])
-
-    for what in ("cpu", "task_all", "task_one", "sw_task"):
-        for kernel in ("stock", "ours"):
-            pts = []
-            for key in by_key:
-                m = re.match(rf"^kmod/{what}/(\d+)$", key)
-                p = m and point(kernel, key)
-                if p:
-                    pts.append((int(m.group(1)), *p))
-            if pts:
-                name = os.path.join(data, f"kmod-{what}-{kernel}.dat")
-                with open(name, "w") as f:
-                    for p in sorted(pts):
-                        f.write(" ".join(str(v) for v in p) + "\n")
-                series.append((name, f"{what} {kernel}", 1, what))
-    for p, t in THREAD_SHAPES:
-        for kernel in ("stock", "ours"):
-            pts = []
-            for b in thread_bps(t):
-                q = point(kernel, f"thread/p{p}_t{t}_b{b}")
-                if q:
-                    pts.append((b, *(v / 1000 for v in q)))
-            if pts:
-                name = os.path.join(data, f"thread-p{p}t{t}-{kernel}.dat")
-                with open(name, "w") as f:
-                    for q in pts:
-                        f.write(" ".join(str(v) for v in q) + "\n")
-                series.append((name, f"{p}x{t} {kernel}", 2, f"{p}x{t}"))
-    if not series:
+    panels = []
+    for arch in meta["arches"]:
+        rows = {r["key"]: r for r in tables.get((arch, "bench"), [])}
+        curves = []
+        for b in (0, 4):
+            for kernel in ("stock", "ours"):
+                pts = []
+                for key, r in rows.items():
+                    m = re.match(rf"^smp(\d+)/perf/thread/p\d+_t64_b{b}$", key)
+                    if m and r[kernel] is not None:
+                        pts.append((int(m.group(1)), r[kernel]))
+                if pts:
+                    name = os.path.join(data, f"{arch}-cpus-b{b}-{kernel}.dat")
+                    with open(name, "w") as f:
+                        f.writelines(f"{x} {y}\n" for x, y in sorted(pts))
+                    curves.append((name, f"-b {b} {kernel}", b, kernel))
+        panels.append((f"{arch}: perf bench breakpoint thread -p CPUs -t 64",
+                       "vCPUs", "usecs/op", curves, True))
+        curves = []
+        for what in ("cpu", "task_all", "task_one", "sw_task"):
+            for kernel in ("stock", "ours"):
+                pts = []
+                for key, r in rows.items():
+                    m = re.match(rf"^smp4/kmod/{what}/(\d+)$", key)
+                    if m and r[kernel] is not None:
+                        pts.append((int(m.group(1)), r[kernel]))
+                if pts:
+                    name = os.path.join(data, f"{arch}-kmod-{what}-{kernel}.dat")
+                    with open(name, "w") as f:
+                        f.writelines(f"{x} {y}\n" for x, y in sorted(pts))
+                    curves.append((name, f"{what} {kernel}", what, kernel))
+        panels.append((f"{arch}, 4 vCPUs: create+release vs task breakpoints",
+                       "tasks holding a watchpoint", "ns per create+release",
+                       curves, True))
+    if not any(p[3] for p in panels):
         return
-
-    # One colour per curve, solid for ours, dashed for stock.
-    colours = {}
-
-    def plots(panel):
-        out = []
-        for name, title, pn, curve in series:
-            if pn != panel:
-                continue
-            lc = colours.setdefault(curve, len(colours) + 1)
-            dash = "dt 1" if title.endswith("ours") else "dt 2"
-            out.append(f"'{name}' using 1:2:3:4 with yerrorlines lc {lc} "
-                       f"{dash} lw 2 title '{title}'")
-        return ", ".join(out)
-    script = f"""
-set terminal pngcairo size 1400,560 font ',10' noenhanced
-set output '{os.path.join(outdir, "results.png")}'
-set multiplot layout 1,2
-set title 'in-kernel: create+release vs existing task breakpoints (median, min-max)'
-set logscale x
-set xlabel 'tasks holding a watchpoint'
-set ylabel 'ns per create+release'
-set key top left
-set grid
-plot {plots(1) or "NaN notitle"}
-unset logscale x
-set title 'bpbench thread: P procs x T threads, B watchpoints each'
-set xlabel 'breakpoints per thread (B)'
-set ylabel 'wall time per run (ms)'
-set xtics 1
-plot {plots(2) or "NaN notitle"}
-unset multiplot
-"""
-    res = subprocess.run(["gnuplot"], input=script, text=True,
+    script = [f"set terminal pngcairo size 1400,{520 * len(meta['arches'])} "
+              "font ',10' noenhanced",
+              f"set output '{os.path.join(outdir, 'results.png')}'",
+              f"set multiplot layout {len(meta['arches'])},2",
+              "set grid", "set key top left"]
+    for title, xl, yl, curves, logx in panels:
+        colours = {}
+        plots = []
+        for name, t, group, kernel in curves:
+            lc = colours.setdefault(group, len(colours) + 1)
+            dash = "dt 1" if kernel == "ours" else "dt 2"
+            plots.append(f"'{name}' using 1:2 with linespoints lc {lc} {dash} "
+                         f"lw 2 title '{t}'")
+        script += [f"set title '{title}'", f"set xlabel '{xl}'",
+                   f"set ylabel '{yl}'",
+                   "set logscale x" if logx else "unset logscale x",
+                   f"plot {', '.join(plots) or 'NaN notitle'}"]
+    script.append("unset multiplot")
+    res = subprocess.run(["gnuplot"], input="\n".join(script), text=True,
                          capture_output=True)
     if res.returncode:
         log(f"gnuplot failed: {res.stderr.strip()}")
@@ -567,23 +697,37 @@ unset multiplot
 # ---- main ----
 
 def qemu_version(arch):
-    out = subprocess.run([ARCH[arch]["qemu"][0], "--version"],
+    out = subprocess.run([machine(arch, 1)[0], "--version"],
                          capture_output=True, text=True).stdout
     return out.splitlines()[0] if out else "?"
+
+
+def host():
+    cpu = "?"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} "
+            f"{platform.release()}")
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
     ap.add_argument("--rounds", type=int, default=5)
-    ap.add_argument("--kernels", default="stock,ours",
-                    help="comma-separated, booted in this order each round")
     ap.add_argument("--quick", action="store_true",
-                    help="one repetition per workload, smaller module run")
+                    help="3 rounds, fewer shapes and repetitions")
+    ap.add_argument("--arch", default="x86_64,arm64")
+    ap.add_argument("--config", default="bench,debug")
+    ap.add_argument("--cpus", help="only these vCPU counts (e.g. 4,64)")
+    ap.add_argument("--jobs", type=int, default=2,
+                    help="guests at once (default 2: the host's cores)")
     ap.add_argument("--out", default=HERE,
                     help="where results.{md,png,csv,json} go (default bench/)")
     ap.add_argument("--report", metavar="JSON",
-                    help="only rewrite the report (table, plot, CSV) from "
+                    help="only rewrite the report (tables, plot, CSV) from "
                          "an earlier run's results.json")
     args = ap.parse_args(argv)
     if args.report:
@@ -591,69 +735,70 @@ def main(argv=None):
             old = json.load(f)
         write_results(old["runs"], old["meta"], args.out)
         return 0
-    arch = "x86_64"
-    kernels = args.kernels.split(",")
-    for k in kernels:
-        if k not in ("stock", "ours"):
-            die(f"unknown kernel {k}")
+    arches = args.arch.split(",")
+    configs = args.config.split(",")
+    for a in arches:
+        if a not in ARCH:
+            die(f"unknown arch {a}")
+    for c in configs:
+        if c not in CONFIGS:
+            die(f"unknown config {c}")
+    rounds = 3 if args.quick and args.rounds == 5 else args.rounds
+    cpus_of = {}
+    for c in configs:
+        cpus_of[c] = QUICK_CPUS[c] if args.quick else CONFIGS[c][1]
+        if args.cpus:
+            want = [int(x) for x in args.cpus.split(",")]
+            cpus_of[c] = tuple(x for x in cpus_of[c] if x in want)
     os.makedirs(args.out, exist_ok=True)
     started = time.strftime("%Y-%m-%d %H:%M")
     t0 = time.monotonic()
 
     tree.unpack_base()
     built = {}
-    perf_notes = set()
-    for kernel in kernels:
-        log(f"bench: preparing {kernel}/{arch}")
-        image, initrd, note = prepare(kernel, arch, args.quick)
-        built[kernel] = (image, initrd)
-        if note:
-            perf_notes.add(note)
+    for arch in arches:
+        for kernel in ("stock", "ours"):
+            for shape, files in prepare(kernel, arch, configs, cpus_of,
+                                        args.quick).items():
+                built[(arch, kernel) + shape] = files
     log(f"bench: kernels ready after {time.monotonic() - t0:.0f}s")
 
     logdir = os.path.join(BUILD, "bench", "logs")
     os.makedirs(logdir, exist_ok=True)
-    runs = []
-    for rnd in range(1, args.rounds + 1):
-        for kernel in kernels:
-            wait_for_builds()
-            image, initrd = built[kernel]
-            runs.append(boot_round(kernel, arch, image, initrd, rnd, logdir))
+    jobs = []
+    for arch, config, cpus, kernel, rnd in schedule(arches, configs, cpus_of,
+                                                   rounds):
+        image, initrd = built[(arch, kernel, config, cpus)]
+        jobs.append((arch, config, cpus, kernel, rnd, image, initrd))
+    log(f"bench: {len(jobs)} boots, {args.jobs} at once")
+    with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
+        runs = list(pool.map(lambda j: boot_one(j, logdir, args.quick), jobs))
 
-    cpu = "?"
-    with open("/proc/cpuinfo") as f:
-        for line in f:
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
     meta = {
-        "base_version": base_version(), "kernels": kernels,
-        "rounds": args.rounds, "quick": args.quick, "started": started,
-        "finished": time.strftime("%Y-%m-%d %H:%M"),
-        "wall_seconds": round(time.monotonic() - t0),
-        "host": f"{os.cpu_count()} CPUs ({cpu}), {platform.system()} "
-                f"{platform.release()}",
-        "qemu": qemu_version(arch),
-        "qemu_cmd": ARCH[arch]["qemu"],
-        "perf": "; ".join(sorted(perf_notes)) or
-                "Debian's linux-perf (perf bench breakpoint)",
-        "plan": [" ".join(map(str, p)) for p in plan(args.quick)],
+        "base_version": base_version(), "arches": arches, "configs": configs,
+        "cpus": cpus_of, "rounds": rounds, "quick": args.quick,
+        "started": started, "finished": time.strftime("%Y-%m-%d %H:%M"),
+        "wall_seconds": round(time.monotonic() - t0), "host": host(),
+        "qemu": qemu_version(arches[0]),
+        "machines": {a: machine(a, "N") for a in arches},
+        "boot_args": BOOT_ARGS,
+        "plan": {f"{c}/smp{n}": [" ".join(map(str, p[:3]))
+                                 for p in plan(c, n, args.quick)]
+                 for c in configs for n in cpus_of[c]},
     }
-    rows = write_results(runs, meta, args.out)
+    tables = write_results(runs, meta, args.out)
     print()
-    print(f"{'workload':58} {'unit':>13} {'stock':>10} {'ours':>10} "
-          f"{'ratio':>6}  verdict")
-    for r in rows:
-        s, o = r["stock"], r["ours"]
-        print(f"{r['label'][:58]:58} {r['unit']:>13} "
-              f"{fmt(s['median']) if s else 'n/a':>10} "
-              f"{fmt(o['median']) if o else 'n/a':>10} "
-              f"{'n/a' if r['ratio'] is None else format(r['ratio'], '.2f'):>6}"
-              f"  {r['verdict']}")
+    for (arch, config), rows in tables.items():
+        print(f"{arch}, {config}:")
+        for r in rows:
+            ratio, ci = fmt_ratio(r["paired"])
+            print(f"  {r['cpus']:>2} {r['label'][:62]:62} "
+                  f"{fmt(r['stock']):>10} {fmt(r['ours']):>10} {ratio:>6} "
+                  f"{ci:>13}  {r['verdict']}")
     log(f"bench: done in {time.monotonic() - t0:.0f}s; "
         f"{os.path.relpath(os.path.join(args.out, 'results.md'), TOP)}")
     errors = [n for r in runs for n in r["notes"]
-              if n.startswith(("error", "bencherr", "splat"))]
+              if n.startswith(("error", "bencherr", "splat", "missing"))]
     return 1 if errors else 0
 
 
