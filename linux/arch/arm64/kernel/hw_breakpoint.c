@@ -1098,40 +1098,6 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 	return seen;
 }
 
-/*
- * The watchpoint a trap is charged to without decoding the instruction, or
- * NULL: the only live one at the trapping level, of the access's type, and
- * watching all eight bytes of its doubleword. Any access the CPU traps on
- * then touches its bytes (only an access touching no watched byte of a
- * partly watched doubleword can be a spurious trap), and the decoder could
- * find no other watchpoint to charge, so decoding would change nothing but
- * the cost: for the common perf or gdb watchpoint on a 64-bit variable, as
- * much as the rest of the hit.
- */
-static struct perf_event *__kprobes
-hwbp_sole_watch(const struct hwbp_cpu *hc, const struct pt_regs *regs,
-		int access)
-{
-	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
-	struct perf_event *bp, *sole = NULL;
-	unsigned int n;
-
-	for (n = 0; n < hwbp_nr[HWBP_WATCH]; n++) {
-		if (!hwbp_live(hc, HWBP_WATCH, n))
-			continue;
-		bp = hc->owner[HWBP_WATCH][n];
-		if (!(hwbp_level(counter_arch_bp(bp)) & levels))
-			continue;
-		if (sole)
-			return NULL;
-		sole = bp;
-	}
-	if (!sole || counter_arch_bp(sole)->ctrl.len != ARM_BREAKPOINT_LEN_8 ||
-	    !(hw_breakpoint_type(sole) & access))
-		return NULL;
-	return sole;
-}
-
 /**
  * do_watchpoint() - the watchpoint exception
  * @far: the data address the CPU reported (in the access, maybe not a
@@ -1149,31 +1115,24 @@ void __kprobes do_watchpoint(unsigned long far, unsigned long esr,
 	struct arm64_hwbp_step *st = hwbp_step_of(hc, regs);
 	struct hwbp_hit hit = {};
 	u64 span[2];	/* the access: first byte, length */
-	struct perf_event *sole;
 	const u64 *decoded;
 
 	lockdep_assert_irqs_disabled();
 	hwbp_step_begin(st, regs);
 	hit.replay = st->cur.kinds & BIT(HWBP_WATCH);
+	/*
+	 * Decoded even for a lone 8-byte watchpoint: under QEMU, arm64_hw's
+	 * overlap sweep gets traps for stores that touch no watched byte,
+	 * which only the decoded access tells apart.
+	 */
+	decoded = hwbp_access(regs, &span[0], &span[1]) ? span : NULL;
 	rcu_read_lock();
-	sole = hwbp_sole_watch(hc, regs, access);
-	if (sole) {
-		/* FAR may lie before the watched bytes (Cortex-A72: 16 B). */
-		unsigned long first = counter_arch_bp(sole)->address;
-
-		hwbp_report(sole, clamp(untagged_addr(far), first,
-					first + ARM_WATCH_GRANULE - 1),
-			    regs, &hit);
-	} else {
-		decoded = hwbp_access(regs, &span[0], &span[1]) ? span : NULL;
-		/*
-		 * An atomic or a cache maintenance operation may be reported
-		 * with the other access type: then any live watchpoint will
-		 * do.
-		 */
-		if (!hwbp_attribute(hc, regs, far, decoded, access, &hit))
-			hwbp_attribute(hc, regs, far, decoded, 0, &hit);
-	}
+	/*
+	 * An atomic or a cache maintenance operation may be reported with
+	 * the other access type: then any live watchpoint will do.
+	 */
+	if (!hwbp_attribute(hc, regs, far, decoded, access, &hit))
+		hwbp_attribute(hc, regs, far, decoded, 0, &hit);
 	rcu_read_unlock();
 	hwbp_after_hit(hc, regs, HWBP_WATCH, &hit);
 }
