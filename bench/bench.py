@@ -450,9 +450,11 @@ def summarise(runs, arch, config):
     for key in keys:
         by = {}
         for kernel in ("stock", "ours"):
-            by[kernel] = [next((r["figures"].get(key) for r in mine
+            # The boot of this round whose shape holds the key.
+            by[kernel] = [next((r["figures"][key] for r in mine
                                 if r["kernel"] == kernel and
-                                r["round"] == rnd), None) for rnd in rounds]
+                                r["round"] == rnd and key in r["figures"]),
+                               None) for rnd in rounds]
         label, unit, cpus = describe(key)
         med = {k: (statistics.median([v for v in vals if v is not None])
                    if any(v is not None for v in vals) else None)
@@ -718,6 +720,64 @@ def host():
             f"{platform.release()}")
 
 
+LOG_NAME = re.compile(r"^(x86_64|arm64)-(bench|debug)-smp(\d+)-(stock|ours)-"
+                      r"(\d+)\.log$")
+
+
+def report_from_logs(args):
+    """The report of the complete rounds found in build/bench/logs."""
+    logdir = os.path.join(BUILD, "bench", "logs")
+    runs = []
+    for name in sorted(os.listdir(logdir)):
+        m = LOG_NAME.match(name)
+        if not m:
+            continue
+        arch, config, cpus, kernel, rnd = m.groups()
+        cpus, rnd = int(cpus), int(rnd)
+        with open(os.path.join(logdir, name), errors="replace") as f:
+            text = f.read()
+        if "@@@ DONE" not in text:
+            continue
+        expected = [k for *_, keys in plan(config, cpus, args.quick)
+                    for k in keys]
+        figures, notes = parse(text, expected)
+        figures.update(derive(figures))
+        runs.append({"arch": arch, "config": config, "cpus": cpus,
+                     "kernel": kernel, "round": rnd, "seconds": None,
+                     "figures": {f"smp{cpus}/{k}": v
+                                 for k, v in figures.items()},
+                     "notes": notes,
+                     "console": os.path.relpath(os.path.join(logdir, name),
+                                                TOP)})
+    shapes = {(r["arch"], r["config"], r["cpus"]) for r in runs}
+    complete = [rnd for rnd in sorted({r["round"] for r in runs})
+                if all(any(r["round"] == rnd and (r["arch"], r["config"],
+                                                  r["cpus"]) == sh and
+                           r["kernel"] == k for r in runs)
+                       for sh in shapes for k in ("stock", "ours"))]
+    runs = [r for r in runs if r["round"] in complete]
+    arches = sorted({r["arch"] for r in runs}, reverse=True)
+    configs = [c for c in CONFIGS if any(r["config"] == c for r in runs)]
+    meta = {
+        "base_version": base_version(), "arches": arches, "configs": configs,
+        "cpus": {c: sorted({r["cpus"] for r in runs if r["config"] == c})
+                 for c in configs},
+        "rounds": len(complete), "quick": args.quick,
+        "started": "see the console logs", "finished": time.strftime(
+            "%Y-%m-%d %H:%M") + " (from the logs of the complete rounds)",
+        "host": host(), "qemu": qemu_version(arches[0]),
+        "machines": {a: machine(a, "N") for a in arches},
+        "boot_args": BOOT_ARGS,
+        "plan": {f"{c}/smp{n}": [" ".join(map(str, p[:3]))
+                                 for p in plan(c, n, args.quick)]
+                 for c in configs for n in CONFIGS[c][1]},
+    }
+    write_results(runs, meta, args.out)
+    log(f"bench: report of {len(complete)} complete round(s), "
+        f"{len(runs)} boots")
+    return 0
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawTextHelpFormatter)
@@ -734,12 +794,18 @@ def main(argv=None):
     ap.add_argument("--report", metavar="JSON",
                     help="only rewrite the report (tables, plot, CSV) from "
                          "an earlier run's results.json")
+    ap.add_argument("--from-logs", action="store_true",
+                    help="only write the report from the console logs of "
+                         "the boots that completed (an interrupted run), "
+                         "rounds in which every shape has both kernels")
     args = ap.parse_args(argv)
     if args.report:
         with open(args.report) as f:
             old = json.load(f)
         write_results(old["runs"], old["meta"], args.out)
         return 0
+    if args.from_logs:
+        return report_from_logs(args)
     arches = args.arch.split(",")
     configs = args.config.split(",")
     for a in arches:
