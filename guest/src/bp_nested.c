@@ -26,12 +26,14 @@
 #define N		10	/* outer hits per case */
 #define N_TIMED		20000	/* stores under the profiling timer, at most */
 /*
- * ... and at least this many, with the 1 ms timer's handler run at least
- * once among them. Not more: under KASAN on a loaded host the handler and
- * its nested trap take longer than the timer's period, and 8 s held 23
- * stores (every one counted exactly).
+ * ... and at least one, with the 1 ms timer's handler run at least once
+ * meanwhile: what the case checks is that every store counts while the
+ * handler's own hits nest between them, not how many fit in the time.
+ * Under KASAN on a loaded host the handler and its nested trap take longer
+ * than the timer's period, and 8 s held 23 stores, then 7 (every one
+ * counted exactly): a larger floor measured the host.
  */
-#define N_TIMED_MIN	10
+#define N_TIMED_MIN	1
 #define TIMED_SECONDS	8	/* how long they may take */
 #define CASE_TIMEOUT	10	/* seconds; a loop is a failure, not a hang */
 /*
