@@ -1197,7 +1197,17 @@ bool __kprobes try_step_suspended_breakpoints(struct pt_regs *regs)
  */
 void hw_breakpoint_thread_switch(struct task_struct *next)
 {
-	hwbp_sync_masks(this_cpu_ptr(&hwbp_cpu), next);
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+
+	/*
+	 * Nothing masked for a user step here and none for @next: the masks
+	 * stay as they are (the kernel's are not the thread's). Every switch
+	 * comes here, breakpoints or not.
+	 */
+	if (!next->thread.debug.step.armed && !hc->user_mask[HWBP_BRK] &&
+	    !hc->user_mask[HWBP_WATCH])
+		return;
+	hwbp_sync_masks(hc, next);
 }
 
 /**
