@@ -647,40 +647,43 @@ def plot(tables, meta, outdir):
         return
     data = os.path.join(BUILD, "bench", "plot")
     os.makedirs(data, exist_ok=True)
+    def curve(rows, pattern, kernel, name):
+        """Write (x, median) of the rows whose key matches pattern (x: its
+        group); returns the data file, or None if no row has a value."""
+        pts = []
+        for key, r in rows.items():
+            m = re.match(pattern, key)
+            if m and r[kernel] is not None:
+                pts.append((int(m.group(1)), r[kernel]))
+        if not pts:
+            return None
+        path = os.path.join(data, name)
+        with open(path, "w") as f:
+            f.writelines(f"{x} {y}\n" for x, y in sorted(pts))
+        return path
+
+    titles = {"cpu": "CPU bp", "task_all": "task bp",
+              "task_one": "task bp on one CPU",
+              "sw_task": "floor (task cpu-clock)"}
     panels = []
     for arch in meta["arches"]:
         rows = {r["key"]: r for r in tables.get((arch, "bench"), [])}
         curves = []
         for b in (0, 4):
             for kernel in ("stock", "ours"):
-                pts = []
-                for key, r in rows.items():
-                    m = re.match(rf"^smp(\d+)/perf/thread/p\d+_t64_b{b}$", key)
-                    if m and r[kernel] is not None:
-                        pts.append((int(m.group(1)), r[kernel]))
-                if pts:
-                    name = os.path.join(data, f"{arch}-cpus-b{b}-{kernel}.dat")
-                    with open(name, "w") as f:
-                        f.writelines(f"{x} {y}\n" for x, y in sorted(pts))
-                    curves.append((name, f"-b {b} {kernel}", b, kernel))
+                path = curve(rows, rf"^smp(\d+)/perf/thread/p\d+_t64_b{b}$",
+                             kernel, f"{arch}-cpus-b{b}-{kernel}.dat")
+                if path:
+                    curves.append((path, f"-b {b} {kernel}", b, kernel))
         panels.append((f"{arch}: perf bench breakpoint thread -p CPUs -t 64",
                        "vCPUs", "usecs/op", curves, True))
         curves = []
-        for what in ("cpu", "task_all", "task_one", "sw_task"):
+        for what, title in titles.items():
             for kernel in ("stock", "ours"):
-                pts = []
-                for key, r in rows.items():
-                    m = re.match(rf"^smp4/kmod/{what}/(\d+)$", key)
-                    if m and r[kernel] is not None:
-                        pts.append((int(m.group(1)), r[kernel]))
-                if pts:
-                    name = os.path.join(data, f"{arch}-kmod-{what}-{kernel}.dat")
-                    with open(name, "w") as f:
-                        f.writelines(f"{x} {y}\n" for x, y in sorted(pts))
-                    title = {"cpu": "CPU bp", "task_all": "task bp",
-                             "task_one": "task bp on one CPU",
-                             "sw_task": "floor (task cpu-clock)"}[what]
-                    curves.append((name, f"{title} {kernel}", what, kernel))
+                path = curve(rows, rf"^smp4/kmod/{what}/(\d+)$", kernel,
+                             f"{arch}-kmod-{what}-{kernel}.dat")
+                if path:
+                    curves.append((path, f"{title} {kernel}", what, kernel))
         panels.append((f"{arch}, 4 vCPUs: create+release vs task breakpoints",
                        "tasks holding a watchpoint", "ns per create+release",
                        curves, True))
