@@ -3,8 +3,9 @@
  * perf_event_open(PERF_TYPE_BREAKPOINT) from user space: exact counts for
  * each access type (including writes the kernel makes with
  * copy_to_user()), the sampling period, the errno of each bad request,
- * and that kernel addresses stay out of an unprivileged user's reach
- * without holding a slot.
+ * that kernel addresses stay out of an unprivileged user's reach without
+ * holding a slot (with the errno each paranoia level gives), and a table
+ * per arch of the kernel ranges root is refused and given.
  */
 #include <fcntl.h>
 #include <stdio.h>
@@ -205,44 +206,6 @@ static void test_bad_requests(void)
 		     open_bp((void *)~0xfffUL, HW_BREAKPOINT_W, 1, 1, 1), EINVAL);
 }
 
-/* An unprivileged user gets no kernel breakpoint, and no slot is held. */
-static void test_unprivileged(void)
-{
-	int status, n, fds[8];
-	pid_t pid = fork();
-
-	if (pid == 0) {
-		int fd, err;
-
-		if (setgid(65534) || setuid(65534))
-			_exit(2);
-		fd = open_bp((void *)~0xfffUL, HW_BREAKPOINT_W, 1, 0, 1);
-		err = errno;
-		_exit(fd < 0 && (err == EPERM || err == EACCES) ? 0 : 1);
-	}
-	waitpid(pid, &status, 0);
-	tap_ok(WIFEXITED(status) && WEXITSTATUS(status) == 0,
-	       "kernel watchpoint as uid 65534: EPERM or EACCES (status %#x)",
-	       status);
-
-	for (n = 0; n < 8; n++) {
-		struct perf_event_attr attr = {
-			.sample_period = 1, .exclude_kernel = 1,
-			.exclude_hv = 1, .pinned = 1,
-		};
-
-		fds[n] = perf_bp_open(&byte_buf[n % 8], HW_BREAKPOINT_W, 1, 0, -1,
-				      &attr);
-		if (fds[n] < 0)
-			break;
-	}
-	tap_ok(n == guest_nr_data_slots(),
-	       "afterwards every slot is free: %d watchpoints fit", n);
-	while (n--)
-		close(fds[n]);
-}
-
-#if defined(__x86_64__)
 /* A symbol's address from /proc/kallsyms (root sees real addresses). */
 static unsigned long kallsyms_addr(const char *name)
 {
@@ -263,6 +226,283 @@ static unsigned long kallsyms_addr(const char *name)
 	return 0;
 }
 
+/* The last possible CPU plus one, from /sys/devices/system/cpu/possible. */
+static int nr_cpu_ids(void)
+{
+	FILE *f = fopen("/sys/devices/system/cpu/possible", "r");
+	char buf[256], *p;
+	int last = 0;
+
+	if (!f)
+		return 1;
+	if (fgets(buf, sizeof(buf), f)) {
+		for (p = buf; *p; p++) {
+			if (*p >= '0' && *p <= '9') {
+				last = (int)strtol(p, &p, 10);
+				p--;
+			}
+		}
+	}
+	fclose(f);
+	return last + 1;
+}
+
+/* Rows of refused_ranges[]: where, and what root must get there. */
+struct range_case {
+	const char	*what;
+	const char	*sym;		/* NULL: .addr is the address */
+	unsigned long	addr;		/* added to the symbol's address */
+	unsigned int	type, len;
+	int		task;		/* pid 0 rather than CPU 0 */
+	int		want;		/* errno, 0: accepted */
+};
+
+#define RC_KPROBES	(-1)	/* 0 with CONFIG_KPROBES, else EINVAL */
+
+/*
+ * Kernel ranges, per arch, that even root must be refused with EINVAL (a
+ * breakpoint there would recurse in the debug exception), beside ones
+ * that must be accepted so that the refusals are not blanket ones. Root
+ * asks, with exclude_kernel clear and the event disabled: the answer is
+ * the validation's alone.
+ */
+static const struct range_case refused_ranges[] = {
+#if defined(__x86_64__)
+	/* arch/x86/include/asm/pgtable_areas.h: CPU_ENTRY_AREA_BASE, P4D_SIZE */
+	{ "CPU entry area, first 8 bytes", NULL, 0xfffffe0000000000UL,
+	  HW_BREAKPOINT_RW, 8, 0, EINVAL },
+	{ "CPU entry area, CPU 0's IST stacks", NULL, 0xfffffe000001f000UL,
+	  HW_BREAKPOINT_RW, 8, 0, EINVAL },
+	{ "CPU entry area, last 8 bytes", NULL, 0xfffffe7ffffffff8UL,
+	  HW_BREAKPOINT_W, 8, 0, EINVAL },
+	{ "CPU entry area, 1 byte just inside", NULL, 0xfffffe7fffffffffUL,
+	  HW_BREAKPOINT_W, 1, 0, EINVAL },
+	{ "the unused hole below the CPU entry area", NULL,
+	  0xfffffdfffffffff8UL, HW_BREAKPOINT_W, 8, 0, 0 },
+	{ "the unused hole above the CPU entry area", NULL,
+	  0xfffffe8000000000UL, HW_BREAKPOINT_W, 8, 0, 0 },
+	{ "x86_pred_cmd (read by the entry IBPB)", "x86_pred_cmd", 0,
+	  HW_BREAKPOINT_RW, 8, 0, EINVAL },
+	{ "x86_pred_cmd, as a task's watchpoint", "x86_pred_cmd", 0,
+	  HW_BREAKPOINT_W, 8, 1, EINVAL },
+	{ "__per_cpu_offset[0] (read by paranoid_entry)", "__per_cpu_offset",
+	  0, HW_BREAKPOINT_W, 8, 0, EINVAL },
+	{ "entry text, execute", "__entry_text_start", 0, HW_BREAKPOINT_X,
+	  sizeof(long), 0, EINVAL },
+	{ "noinstr text, execute", "__noinstr_text_start", 0,
+	  HW_BREAKPOINT_X, sizeof(long), 0, EINVAL },
+	{ "exc_debug, execute", "exc_debug", 0, HW_BREAKPOINT_X,
+	  sizeof(long), 0, EINVAL },
+	{ "plain kernel text, execute", "hw_breakpoint_is_used", 0,
+	  HW_BREAKPOINT_X, sizeof(long), 0, RC_KPROBES },
+	{ "plain kernel data (jiffies)", "jiffies", 0, HW_BREAKPOINT_RW, 8,
+	  0, 0 },
+	{ "plain kernel data, as a task's watchpoint", "jiffies", 0,
+	  HW_BREAKPOINT_W, 8, 1, 0 },
+#elif defined(__aarch64__)
+	{ "entry text (the vectors), execute", "__entry_text_start", 0,
+	  HW_BREAKPOINT_X, 4, 0, EINVAL },
+	{ "noinstr text, execute", "__noinstr_text_start", 0,
+	  HW_BREAKPOINT_X, 4, 0, EINVAL },
+	{ "the debug exception's C entry, execute", "el1h_64_sync_handler", 0,
+	  HW_BREAKPOINT_X, 4, 0, EINVAL },
+	{ "plain kernel text, execute", "hw_breakpoint_is_used", 0,
+	  HW_BREAKPOINT_X, 4, 0, 0 },
+	{ "plain kernel text, as a task's breakpoint", "hw_breakpoint_is_used",
+	  0, HW_BREAKPOINT_X, 4, 1, EINVAL },
+	{ "plain kernel data (jiffies)", "jiffies", 0, HW_BREAKPOINT_RW, 8,
+	  0, 0 },
+	{ "plain kernel data, as a task's watchpoint", "jiffies", 0,
+	  HW_BREAKPOINT_W, 8, 1, EINVAL },
+	/* between TASK_SIZE_MAX (1 << VA_BITS) and PAGE_OFFSET */
+	{ "the hole above user space (1 << 52)", NULL, 1UL << 52,
+	  HW_BREAKPOINT_W, 8, 0, EINVAL },
+	{ "the hole below PAGE_OFFSET", NULL, 0xffe0000000000000UL,
+	  HW_BREAKPOINT_W, 8, 0, EINVAL },
+	{ "8 bytes ending on the last user byte", NULL, (1UL << 48) - 8,
+	  HW_BREAKPOINT_W, 8, 0, 0 },
+#endif
+};
+
+/* Each row of refused_ranges[], opened by root. */
+static void test_kernel_ranges(void)
+{
+	int kprobes = kallsyms_addr("register_kprobe") != 0;
+	size_t i;
+
+	tap_diag("kernel ranges: CONFIG_KPROBES %s, %d possible CPUs",
+		 kprobes ? "y" : "n", nr_cpu_ids());
+	for (i = 0; i < sizeof(refused_ranges) / sizeof(refused_ranges[0]); i++) {
+		const struct range_case *c = &refused_ranges[i];
+		struct perf_event_attr attr = {
+			.sample_period = 1, .exclude_hv = 1, .disabled = 1,
+		};
+		unsigned long addr = c->addr;
+		int want = c->want, fd;
+
+		if (c->sym) {
+			unsigned long base = kallsyms_addr(c->sym);
+
+			if (!tap_ok(base != 0, "%s: %s is in /proc/kallsyms",
+				    c->what, c->sym))
+				continue;
+			addr += base;
+		}
+		if (want == RC_KPROBES)
+			want = kprobes ? 0 : EINVAL;
+		fd = perf_bp_open((void *)addr, c->type, c->len,
+				  c->task ? 0 : -1, c->task ? -1 : 0, &attr);
+		if (want)
+			expect_errno(c->what, fd, want);
+		else if (tap_ok(fd >= 0, "%s: accepted (errno %d)", c->what,
+				fd < 0 ? errno : 0))
+			close(fd);
+	}
+}
+
+#if defined(__x86_64__)
+/* Every CPU's __per_cpu_offset entry, the last one included. */
+static void test_per_cpu_offset(void)
+{
+	struct perf_event_attr attr = {
+		.sample_period = 1, .exclude_hv = 1, .disabled = 1,
+	};
+	unsigned long base = kallsyms_addr("__per_cpu_offset");
+	int n = nr_cpu_ids(), fd, kernel_max;
+	FILE *f;
+
+	if (!tap_ok(base != 0, "__per_cpu_offset is in /proc/kallsyms"))
+		return;
+	fd = perf_bp_open((void *)(base + 8UL * (n - 1)), HW_BREAKPOINT_W, 8,
+			  -1, 0, &attr);
+	expect_errno("__per_cpu_offset[nr_cpu_ids - 1]", fd, EINVAL);
+	/* NR_CPUS - 1, from /sys/devices/system/cpu/kernel_max */
+	f = fopen("/sys/devices/system/cpu/kernel_max", "r");
+	if (!f || fscanf(f, "%d", &kernel_max) != 1)
+		kernel_max = -1;
+	if (f)
+		fclose(f);
+	if (kernel_max < n)
+		return;
+	/* The array is NR_CPUS long; only the possible CPUs' entries are read. */
+	fd = perf_bp_open((void *)(base + 8UL * n), HW_BREAKPOINT_W, 8, -1, 0,
+			  &attr);
+	tap_ok(fd >= 0, "__per_cpu_offset[nr_cpu_ids] (of %d): accepted (errno %d)",
+	       kernel_max + 1, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+}
+#endif
+
+static int read_paranoid(void)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
+	int v = 2;
+
+	if (f) {
+		if (fscanf(f, "%d", &v) != 1)
+			v = 2;
+		fclose(f);
+	}
+	return v;
+}
+
+static int write_paranoid(int v)
+{
+	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "w");
+	int ok;
+
+	if (!f)
+		return 0;
+	ok = fprintf(f, "%d\n", v) > 0;
+	return fclose(f) == 0 && ok;
+}
+
+/*
+ * A kernel watchpoint asked for by uid 65534, under each paranoia level
+ * that decides who refuses it: above 1 perf core's perf_allow_kernel()
+ * says EACCES before the event exists; below, the event's init does,
+ * before perf_allow_cpu() is asked about a CPU event: the arch first
+ * (arm64 takes no kernel address in a task's event: EINVAL), then
+ * bp_parse()'s CAP_SYS_ADMIN check (EPERM).
+ */
+static void test_unprivileged_errnos(void)
+{
+	static const struct {
+		int paranoid, task, want;
+	} rows[] = {
+		{ 2, 1, EACCES },
+		{ 2, 0, EACCES },
+		{ 1, 1,
+#if defined(__x86_64__)
+		  EPERM
+#else
+		  EINVAL
+#endif
+		},
+		{ 1, 0, EPERM },
+		{ 0, 0, EPERM },
+	};
+	int saved = read_paranoid();
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		int status = -1, got;
+		pid_t pid;
+
+		if (!tap_ok(write_paranoid(rows[i].paranoid),
+			    "perf_event_paranoid set to %d", rows[i].paranoid))
+			continue;
+		pid = fork();
+		if (pid == 0) {
+			int fd;
+
+			if (setgid(65534) || setuid(65534))
+				_exit(254);
+			fd = perf_bp_open((void *)~0xfffUL, HW_BREAKPOINT_W, 1,
+					  rows[i].task ? 0 : -1,
+					  rows[i].task ? -1 : 0,
+					  &(struct perf_event_attr){
+						.sample_period = 1,
+						.exclude_hv = 1,
+					  });
+			_exit(fd >= 0 ? 0 : errno);
+		}
+		if (pid > 0)
+			waitpid(pid, &status, 0);
+		got = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+		tap_ok(got == rows[i].want,
+		       "uid 65534, paranoid %d, kernel watchpoint in %s: errno %d, expected %d",
+		       rows[i].paranoid, rows[i].task ? "its task" : "CPU 0",
+		       got, rows[i].want);
+	}
+	write_paranoid(saved);
+}
+
+/* An unprivileged user gets no kernel breakpoint, and no slot is held. */
+static void test_unprivileged(void)
+{
+	int n, fds[8];
+
+	test_unprivileged_errnos();
+	for (n = 0; n < 8; n++) {
+		struct perf_event_attr attr = {
+			.sample_period = 1, .exclude_kernel = 1,
+			.exclude_hv = 1, .pinned = 1,
+		};
+
+		fds[n] = perf_bp_open(&byte_buf[n % 8], HW_BREAKPOINT_W, 1, 0, -1,
+				      &attr);
+		if (fds[n] < 0)
+			break;
+	}
+	tap_ok(n == guest_nr_data_slots(),
+	       "afterwards every slot is free: %d watchpoints fit", n);
+	while (n--)
+		close(fds[n]);
+}
+
+#if defined(__x86_64__)
 /*
  * Memory the #DB entry touches with the breakpoints armed is refused to
  * root too (EINVAL): a watchpoint there would recurse #DB on its IST
@@ -327,7 +567,9 @@ int main(void)
 	test_period();
 	test_bad_requests();
 	test_unprivileged();
+	test_kernel_ranges();
 #if defined(__x86_64__)
+	test_per_cpu_offset();
 	test_entry_path_refused();
 #endif
 	return tap_done();
