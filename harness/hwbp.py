@@ -27,6 +27,7 @@ import qemu  # noqa: E402
 import results  # noqa: E402
 import series  # noqa: E402
 import tree  # noqa: E402
+import test_results  # noqa: E402
 import usertest  # noqa: E402
 from common import (ARCHES, BUILD, base_kernel, base_version,  # noqa: E402
                     build_lock, log, outdir)
@@ -113,7 +114,7 @@ def cmd_check(args):
     tree.unpack_base()
     log(f"base tree: Linux {base_version()} (Debian linux-source-6.12); "
         f"kernel under test: {args.kernel}; arches: {', '.join(arches)}")
-    rows = []
+    rows = [("-", "-", s) for s in test_results.run()]
     if args.kernel == "ours":
         for s in usertest.run():
             rows.append(("-", "ours", s))
