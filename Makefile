@@ -17,6 +17,7 @@
 #                                   arches, two configs: bench/results.md
 #   make mutate [ARCH_MUTANTS=1]    planted defects (harness/mutants.txt)
 #                                   must each be caught: kill ratio
+#               [MUTANTS=a,b]       (only the mutants named)
 #   make clean                      drop build/ (the ccache stays)
 
 ARCH   ?= all

@@ -160,7 +160,11 @@ def run_all(arch_mutants):
         return None
     log(f"mutate: unmutated walk passes ({secs:.1f}s)")
     rows = []
+    # MUTANTS=name,...: only those (a rerun of one, or of new ones).
+    only = set(filter(None, os.environ.get("MUTANTS", "").split(",")))
     for m in parse():
+        if only and m["name"] not in only:
+            continue
         if m["killer"] == "usertest":
             verdict, secs = run_usertest(m)
         elif arch_mutants:
