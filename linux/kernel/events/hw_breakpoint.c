@@ -373,10 +373,13 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 	 * 2. @bp is, or becomes, the task's only breakpoint bound to a CPU:
 	 *    the task moves between any_cpu_tasks and the per-CPU task
 	 *    histograms, where it takes others.any_cpu slots on every CPU
-	 *    and @weight more on @bp's.
+	 *    and @weight more on @bp's. With no others.any_cpu, only @bp's
+	 *    CPU counts it: a task with one breakpoint on one CPU costs O(1),
+	 *    not a visit to every CPU.
 	 */
 	if (!others.one_cpu) {
-		for_each_possible_cpu(cpu) {
+		for_each_cpu(cpu, others.any_cpu ? cpu_possible_mask :
+			     cpumask_of(bp->cpu)) {
 			int on_cpu = others.any_cpu + (cpu == bp->cpu ? weight : 0);
 
 			cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
