@@ -148,15 +148,23 @@ static const u8 hwbp_ctrl_bank[HWBP_NR_KINDS] = { HWBP_BCR, HWBP_WCR };
 /**
  * struct hwbp_cpu - this CPU's debug registers, as this file keeps them
  * @owner: the event holding each register pair, or NULL
+ * @ctrl: the control value of each held pair, enabled
+ * @used: per kind, a bit for each held pair
+ * @el1: per kind, a bit for each held pair that watches the kernel
  * @user_mask: per kind, exception levels kept disabled for the running
  *	thread's step in user mode (that thread's step.kinds)
  * @kernel_mask: per kind, exception levels kept disabled for @kstep
  * @kstep: the step over a hit taken in the kernel on this CPU
  *
- * Only this CPU touches it, with interrupts off.
+ * Only this CPU touches it, with interrupts off. @ctrl, @used and @el1
+ * follow @owner, so that a hit and its step, which mask and unmask
+ * registers twice, find the live ones without reading the events.
  */
 struct hwbp_cpu {
 	struct perf_event	*owner[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
+	u32			ctrl[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
+	u16			used[HWBP_NR_KINDS];
+	u16			el1[HWBP_NR_KINDS];
 	u8			user_mask[HWBP_NR_KINDS];
 	u8			kernel_mask[HWBP_NR_KINDS];
 	struct arm64_hwbp_step	kstep;
@@ -264,41 +272,51 @@ static void hwbp_monitors(const struct arch_hw_breakpoint *info, bool take)
 		disable_debug_monitors(el);
 }
 
-/* Is slot @n of @kind held and not masked for a step on this CPU? */
-static bool __kprobes hwbp_live(const struct hwbp_cpu *hc, enum hwbp_kind kind,
-				unsigned int n)
+/* The held pairs of @kind that are enabled: held and not masked. */
+static __always_inline u16 hwbp_live_slots(const struct hwbp_cpu *hc,
+					   enum hwbp_kind kind)
 {
-	struct perf_event *bp = hc->owner[kind][n];
 	u8 masked = hc->user_mask[kind] | hc->kernel_mask[kind];
+	u16 off = 0;
 
-	return bp && !(masked & hwbp_level(counter_arch_bp(bp)));
+	if (masked & HWBP_EL0)
+		off |= hc->used[kind] & ~hc->el1[kind];
+	if (masked & HWBP_EL1)
+		off |= hc->el1[kind];
+	return hc->used[kind] & ~off;
 }
 
-/* Write slot @n's control register: enabled if it is live. */
+/* Write slot @n's control register: enabled if it is in @live. */
+static __always_inline void hwbp_put_ctrl(const struct hwbp_cpu *hc,
+					  enum hwbp_kind kind, unsigned int n,
+					  u16 live)
+{
+	u32 val = hc->ctrl[kind][n];	/* 0 for a free pair */
+
+	if (!(live & BIT(n)))
+		val &= ~ARM_DBG_CTRL_E;
+	hwbp_write(hwbp_ctrl_bank[kind], n, val);
+}
+
 static void __kprobes hwbp_write_ctrl(const struct hwbp_cpu *hc,
 				      enum hwbp_kind kind, unsigned int n)
 {
-	struct perf_event *bp = hc->owner[kind][n];
-	struct arch_hw_breakpoint_ctrl ctrl;
-
-	if (!bp) {
-		hwbp_write(hwbp_ctrl_bank[kind], n, 0);
-		return;
-	}
-	ctrl = counter_arch_bp(bp)->ctrl;
-	ctrl.enabled = hwbp_live(hc, kind, n);
-	hwbp_write(hwbp_ctrl_bank[kind], n, encode_ctrl_reg(ctrl));
+	hwbp_put_ctrl(hc, kind, n, hwbp_live_slots(hc, kind));
 }
 
-/* Rewrite every control register of @kind after a mask changed. */
-static void __kprobes hwbp_apply_masks(const struct hwbp_cpu *hc,
-				       enum hwbp_kind kind)
+/*
+ * A mask of @kind changed: rewrite the control registers of the pairs
+ * whose state it changed, from the live ones @before.
+ */
+static __always_inline void hwbp_apply_masks(const struct hwbp_cpu *hc,
+					     enum hwbp_kind kind, u16 before)
 {
+	u16 live = hwbp_live_slots(hc, kind);
+	unsigned long changed = before ^ live;
 	unsigned int n;
 
-	for (n = 0; n < hwbp_nr[kind]; n++)
-		if (hc->owner[kind][n])
-			hwbp_write_ctrl(hc, kind, n);
+	for_each_set_bit(n, &changed, HWBP_MAX_SLOTS)
+		hwbp_put_ctrl(hc, kind, n, live);
 }
 
 /**
@@ -319,9 +337,16 @@ int arch_install_hw_breakpoint(struct perf_event *bp)
 
 	lockdep_assert_irqs_disabled();
 	for (n = 0; n < hwbp_nr[kind]; n++) {
+		struct arch_hw_breakpoint_ctrl ctrl = info->ctrl;
+
 		if (hc->owner[kind][n])
 			continue;
 		hc->owner[kind][n] = bp;
+		ctrl.enabled = 1;
+		hc->ctrl[kind][n] = encode_ctrl_reg(ctrl);
+		hc->used[kind] |= BIT(n);
+		if (hwbp_level(info) == HWBP_EL1)
+			hc->el1[kind] |= BIT(n);
 		hwbp_monitors(info, true);
 		hwbp_write(hwbp_value_bank[kind], n, info->address);
 		hwbp_write_ctrl(hc, kind, n);
@@ -351,6 +376,9 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp)
 		if (hc->owner[kind][n] != bp)
 			continue;
 		hc->owner[kind][n] = NULL;
+		hc->ctrl[kind][n] = 0;
+		hc->used[kind] &= ~BIT(n);
+		hc->el1[kind] &= ~BIT(n);
 		hwbp_write(hwbp_ctrl_bank[kind], n, 0);
 		isb();
 		hwbp_monitors(info, false);
@@ -852,10 +880,15 @@ static bool __kprobes hwbp_access(const struct pt_regs *regs, u64 *start,
 
 	if (user_mode(regs)) {
 		__le32 raw;
+		int err;
 
-		if (compat_user_mode(regs) ||
-		    copy_from_user_nofault(&raw, (void __user *)regs->pc,
-					   sizeof(raw)))
+		if (compat_user_mode(regs))
+			return false;
+		/* copy_from_user_nofault() without its generic copy loop */
+		pagefault_disable();
+		err = get_user(raw, (__le32 __user *)regs->pc);
+		pagefault_enable();
+		if (err)
 			return false;
 		insn = le32_to_cpu(raw);
 	} else if (aarch64_insn_read((void *)regs->pc, &insn)) {
@@ -908,6 +941,7 @@ static void __kprobes hwbp_sync_masks(struct hwbp_cpu *hc,
 	bool changed = false;
 	enum hwbp_kind kind;
 	u8 user, kernel;
+	u16 before;
 
 	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
 		user = ust->armed && (ust->cur.kinds & BIT(kind)) ? HWBP_EL0 : 0;
@@ -915,9 +949,10 @@ static void __kprobes hwbp_sync_masks(struct hwbp_cpu *hc,
 			 HWBP_EL0 | HWBP_EL1 : 0;
 		if (hc->user_mask[kind] == user && hc->kernel_mask[kind] == kernel)
 			continue;
+		before = hwbp_live_slots(hc, kind);
 		hc->user_mask[kind] = user;
 		hc->kernel_mask[kind] = kernel;
-		hwbp_apply_masks(hc, kind);
+		hwbp_apply_masks(hc, kind, before);
 		changed = true;
 	}
 	if (changed)
@@ -1012,15 +1047,15 @@ void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
 	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL1;
 	struct hwbp_hit hit = {};
 	struct perf_event *bp;
+	unsigned long live;
 	unsigned int n;
 
 	lockdep_assert_irqs_disabled();
 	hwbp_step_begin(st, regs);
 	hit.replay = st->cur.kinds & BIT(HWBP_BRK);
 	rcu_read_lock();
-	for (n = 0; n < hwbp_nr[HWBP_BRK]; n++) {
-		if (!hwbp_live(hc, HWBP_BRK, n))
-			continue;
+	live = hwbp_live_slots(hc, HWBP_BRK);
+	for_each_set_bit(n, &live, HWBP_MAX_SLOTS) {
 		bp = hc->owner[HWBP_BRK][n];
 		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
 		    !hwbp_covers_insn(counter_arch_bp(bp), pc))
@@ -1059,15 +1094,14 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 {
 	unsigned long addr = untagged_addr(far), best_dist = ULONG_MAX, dist;
 	u8 levels = user_mode(regs) ? HWBP_EL0 : HWBP_EL0 | HWBP_EL1;
+	unsigned long live = hwbp_live_slots(hc, HWBP_WATCH);
 	struct perf_event *bp, *best = NULL;
 	unsigned int n, seen = 0, exact = 0;
 	u64 lo;
 
-	for (n = 0; n < hwbp_nr[HWBP_WATCH]; n++) {
+	for_each_set_bit(n, &live, HWBP_MAX_SLOTS) {
 		const struct arch_hw_breakpoint *info;
 
-		if (!hwbp_live(hc, HWBP_WATCH, n))
-			continue;
 		bp = hc->owner[HWBP_WATCH][n];
 		info = counter_arch_bp(bp);
 		if (!(hwbp_level(info) & levels))
