@@ -28,7 +28,7 @@ def run_arch(arch):
     os.makedirs(os.path.dirname(build_dir), exist_ok=True)
     cmd = ["python3", "tools/testing/kunit/kunit.py", "run",
            "--kunitconfig=kernel/events", f"--build_dir={build_dir}",
-           f"--jobs={jobs()}", "--qemu_args=-smp 4", "--timeout=900",
+           f"--jobs={jobs()}", "--qemu_args=-smp 8", "--timeout=900",
            *ARGS[arch]]
     t0 = time.monotonic()
     with build_lock():

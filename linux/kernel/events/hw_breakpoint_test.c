@@ -23,7 +23,7 @@
 
 #define BP_TEST_MAX_BPS		256
 #define BP_TEST_TASKS		3	/* current, and two kthreads never run */
-#define BP_TEST_MAX_CPUS	4
+#define BP_TEST_MAX_CPUS	8	/* the lowest and highest ids, half each */
 #define BP_TEST_ADDR		0x100000UL	/* user space on every arch */
 #define BP_TEST_WEIGHT_STEP	0x1000UL
 #define BP_TEST_MAX_WEIGHT	64
@@ -62,9 +62,27 @@ static unsigned long bp_test_addr(int weight)
 	return BP_TEST_ADDR + weight * BP_TEST_WEIGHT_STEP;
 }
 
+/*
+ * test_dbg_busy()'s probe. The allocator asks for weights only with its
+ * locks held; the first one asked for once @event is set tries the kernel
+ * debugger's variants on @event from there, as kgdb may from a CPU it
+ * stopped inside a reservation.
+ */
+static struct {
+	struct perf_event	*event;
+	int			reserve, release;
+} bp_test_probe;
+
 static int bp_test_weight(const struct perf_event_attr *attr)
 {
 	unsigned long step = (attr->bp_addr - BP_TEST_ADDR) / BP_TEST_WEIGHT_STEP;
+	struct perf_event *probe = bp_test_probe.event;
+
+	if (probe && attr != &probe->attr) {
+		bp_test_probe.event = NULL;
+		bp_test_probe.reserve = dbg_reserve_bp_slot(probe);
+		bp_test_probe.release = dbg_release_bp_slot(probe);
+	}
 
 	/* Breakpoints elsewhere (test_wide_hits' kernel variable): one. */
 	if (attr->bp_addr < BP_TEST_ADDR || step == 0 || step > BP_TEST_MAX_WEIGHT)
@@ -262,7 +280,7 @@ static int bp_test_dummy_thread(void *arg)
 static int bp_test_init(struct kunit *test)
 {
 	struct bp_test *t;
-	int cpu, i;
+	int cpu, i, n;
 
 	if (num_online_cpus() < 2)
 		kunit_skip(test, "needs at least 2 online CPUs (QEMU -smp 2 or more)");
@@ -272,10 +290,17 @@ static int bp_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, t);
 	t->test = test;
+	/*
+	 * Every online CPU, or the lowest and the highest ids half and half:
+	 * a big machine's last cpumask words and histograms are tested too.
+	 */
+	n = num_online_cpus();
+	i = 0;
 	for_each_online_cpu(cpu) {
-		if (t->nr_cpus == BP_TEST_MAX_CPUS)
-			break;
-		t->cpus[t->nr_cpus++] = cpu;
+		if (n <= BP_TEST_MAX_CPUS || i < BP_TEST_MAX_CPUS / 2 ||
+		    i >= n - BP_TEST_MAX_CPUS / 2)
+			t->cpus[t->nr_cpus++] = cpu;
+		i++;
 	}
 
 	t->tasks[0] = current;
@@ -628,6 +653,70 @@ static void test_dbg_slots(struct kunit *test)
 	t->bps[idx].weight = 1;
 }
 
+/*
+ * Reserved from inside a reservation, the lock-free variants must refuse
+ * (-EBUSY) and change nothing, whichever kind is being reserved (task:
+ * its mutex and the tables read-locked; CPU-bound: written) and whichever
+ * kind asks (the same task, or a CPU). Each probe is a disabled event
+ * whose slot was given back, as kgdb holds them.
+ */
+static void test_dbg_busy(struct kunit *test)
+{
+	struct bp_test *t = test->priv;
+	struct perf_event_attr attr;
+	struct perf_event *probes[2];
+	int p, reserving, idx[2], got;
+
+	bp_test_attr(&attr, false, 1);
+	attr.disabled = 1;
+	probes[0] = perf_event_create_kernel_counter(&attr, t->cpus[1], NULL,
+						     NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(probes[0]));
+	idx[0] = bp_test_hold(t, probes[0], t->cpus[1], BP_NO_TASK, false, 1);
+	probes[1] = perf_event_create_kernel_counter(&attr, -1, t->tasks[0],
+						     NULL, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(probes[1]));
+	idx[1] = bp_test_hold(t, probes[1], BP_ANY_CPU, 0, false, 1);
+	for (p = 0; p < 2; p++) {
+		release_bp_slot(probes[p]);
+		t->bps[idx[p]].weight = 0;
+	}
+
+	for (reserving = 0; reserving < 2; reserving++) {
+		for (p = 0; p < 2; p++) {
+			bp_test_probe.reserve = 1;
+			bp_test_probe.release = 1;
+			bp_test_probe.event = probes[p];
+			/* reserving 0: CPU-bound on CPU 0; 1: task 0 */
+			got = bp_test_try(t, reserving ? 0 : BP_NO_TASK,
+					  reserving ? BP_ANY_CPU : t->cpus[0],
+					  false, 1);
+			KUNIT_EXPECT_GE(test, got, 0);
+			KUNIT_EXPECT_NULL(test, bp_test_probe.event);
+			KUNIT_EXPECT_EQ_MSG(test, bp_test_probe.reserve, -EBUSY,
+					    "dbg_reserve_bp_slot(%s) while reserving %s",
+					    p ? "task 0" : "CPU 1",
+					    reserving ? "for task 0" : "on CPU 0");
+			KUNIT_EXPECT_EQ_MSG(test, bp_test_probe.release, -EBUSY,
+					    "dbg_release_bp_slot(%s) while reserving %s",
+					    p ? "task 0" : "CPU 1",
+					    reserving ? "for task 0" : "on CPU 0");
+			bp_test_probe.event = NULL;
+			if (got >= 0)
+				bp_test_del(t, got);
+			/* Only the probes are left, and they hold nothing. */
+			KUNIT_EXPECT_FALSE(test, hw_breakpoint_is_used());
+		}
+	}
+
+	/* Unlocked, they take their slots back before unregistering. */
+	for (p = 0; p < 2; p++) {
+		KUNIT_EXPECT_EQ(test, dbg_reserve_bp_slot(probes[p]), 0);
+		t->bps[idx[p]].weight = 1;
+	}
+	bp_probe_all(t, false);
+}
+
 /* === Bad requests hold nothing === */
 
 static void test_bad_requests(struct kunit *test)
@@ -898,6 +987,7 @@ static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE(test_wide),
 	KUNIT_CASE(test_wide_hits),
 	KUNIT_CASE(test_dbg_slots),
+	KUNIT_CASE(test_dbg_busy),
 	KUNIT_CASE(test_bad_requests),
 	KUNIT_CASE(test_modify_irqs_off),
 	KUNIT_CASE(test_modify_check),
