@@ -1057,6 +1057,8 @@ void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
 	live = hwbp_live_slots(hc, HWBP_BRK);
 	for_each_set_bit(n, &live, HWBP_MAX_SLOTS) {
 		bp = hc->owner[HWBP_BRK][n];
+		if (unlikely(!bp))	/* see hwbp_attribute() */
+			continue;
 		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
 		    !hwbp_covers_insn(counter_arch_bp(bp), pc))
 			continue;
@@ -1103,6 +1105,12 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 		const struct arch_hw_breakpoint *info;
 
 		bp = hc->owner[HWBP_WATCH][n];
+		/*
+		 * A pseudo-NMI can take a kernel hit half way through
+		 * arch_uninstall_hw_breakpoint(): owner gone, used not yet.
+		 */
+		if (unlikely(!bp))
+			continue;
 		info = counter_arch_bp(bp);
 		if (!(hwbp_level(info) & levels))
 			continue;
