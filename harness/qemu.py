@@ -1,6 +1,8 @@
 """Boot a guest kernel under QEMU (TCG) with a hard timeout."""
 
+import bisect
 import os
+import re
 import select
 import shutil
 import socket
@@ -73,8 +75,6 @@ def vcpu_states(sock):
 def symbolize(states, image):
     """Name the function of each kernel PC/RIP in @states from the
     System.map of the build @image came from (its objdir)."""
-    import bisect
-    import re
     d = os.path.dirname(os.path.abspath(image))
     while d != "/" and not os.path.exists(os.path.join(d, "System.map")):
         d = os.path.dirname(d)

@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <sys/ioctl.h>
@@ -310,6 +312,80 @@ static inline int guest_nr_data_slots(void)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return n;
+}
+
+/* === The kernel's own numbers, from /proc and /sys === */
+
+/* An integer file (a sysctl, kernel_max): 0, or -1 if unreadable. */
+static inline int guest_read_int(const char *path, int *val)
+{
+	FILE *f = fopen(path, "r");
+	int ok;
+
+	if (!f)
+		return -1;
+	ok = fscanf(f, "%d", val) == 1;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+/*
+ * A CPU list file ("0-3,5"): marks map[0..max) if @map, returns the
+ * highest CPU listed or -1.
+ */
+static inline int guest_cpu_list(const char *path, unsigned char *map, int max)
+{
+	FILE *f = fopen(path, "r");
+	char buf[4096], *p, *end;
+	int last = -1;
+
+	if (!f)
+		return -1;
+	if (!fgets(buf, sizeof(buf), f)) {
+		fclose(f);
+		return -1;
+	}
+	fclose(f);
+	for (p = buf; *p && *p != '\n';) {
+		long lo = strtol(p, &end, 10), hi = lo, c;
+
+		if (end == p)
+			break;
+		p = end;
+		if (*p == '-') {
+			hi = strtol(p + 1, &end, 10);
+			p = end;
+		}
+		for (c = lo; c <= hi && c < max; c++) {
+			if (map)
+				map[c] = 1;
+			if (c > last)
+				last = c;
+		}
+		if (*p == ',')
+			p++;
+	}
+	return last;
+}
+
+/* A kernel symbol's address, 0 if absent (root sees real addresses). */
+static inline unsigned long guest_kallsyms(const char *name)
+{
+	char line[512], sym[256], type;
+	unsigned long addr;
+	FILE *f = fopen("/proc/kallsyms", "r");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%lx %c %255s", &addr, &type, sym) == 3 &&
+		    !strcmp(sym, name)) {
+			fclose(f);
+			return addr;
+		}
+	}
+	fclose(f);
+	return 0;
 }
 
 #ifdef HWBP_GUEST_TAP_H

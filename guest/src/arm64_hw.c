@@ -418,25 +418,6 @@ static void test_register_counts(void)
 	       brps, wrps, pb, pw);
 }
 
-static unsigned long kallsyms(const char *name)
-{
-	char line[256], sym[200], type;
-	unsigned long addr;
-	FILE *f = fopen("/proc/kallsyms", "r");
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%lx %c %199s", &addr, &type, sym) == 3 &&
-		    !strcmp(sym, name)) {
-			fclose(f);
-			return addr;
-		}
-	}
-	fclose(f);
-	return 0;
-}
-
 #define SYSCALLS	20000
 
 /*
@@ -446,7 +427,7 @@ static unsigned long kallsyms(const char *name)
  */
 static void test_kernel_exec(void)
 {
-	unsigned long fn = kallsyms("__arm64_sys_getppid");
+	unsigned long fn = guest_kallsyms("__arm64_sys_getppid");
 	struct perf_event_attr attr = { .sample_period = 1 };
 	long long before, after;
 	cpu_set_t set;

@@ -652,54 +652,6 @@ static void print_result(const char *who, const struct fuzz_result *r)
 
 /* === Reading the environment the model needs === */
 
-static int read_int(const char *path, int *val)
-{
-	FILE *f = fopen(path, "r");
-	int ok;
-
-	if (!f)
-		return -1;
-	ok = fscanf(f, "%d", val) == 1;
-	fclose(f);
-	return ok ? 0 : -1;
-}
-
-/* A CPU list ("0-3,5"): marks map[], returns the highest CPU or -1. */
-static int read_cpu_list(const char *path, unsigned char *map)
-{
-	FILE *f = fopen(path, "r");
-	char buf[4096], *p, *end;
-	int last = -1;
-
-	if (!f)
-		return -1;
-	if (!fgets(buf, sizeof(buf), f)) {
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	for (p = buf; *p && *p != '\n';) {
-		long lo = strtol(p, &end, 10), hi = lo, c;
-
-		if (end == p)
-			break;
-		p = end;
-		if (*p == '-') {
-			hi = strtol(p + 1, &end, 10);
-			p = end;
-		}
-		for (c = lo; c <= hi && c < MAX_CPUS; c++) {
-			if (map)
-				map[c] = 1;
-			if (c > last)
-				last = c;
-		}
-		if (*p == ',')
-			p++;
-	}
-	return last;
-}
-
 /* Kernel symbols, as root (CAP_SYSLOG shows the addresses). */
 static void read_kallsyms(void)
 {
@@ -819,11 +771,11 @@ static void read_env(void)
 	 * CONFIG_SECURITY_PERF_EVENTS_RESTRICT (3), which our configs leave
 	 * unset; the file says what it is now.
 	 */
-	if (read_int("/proc/sys/kernel/perf_event_paranoid", &env.paranoid))
+	if (guest_read_int("/proc/sys/kernel/perf_event_paranoid", &env.paranoid))
 		env.paranoid = 2;
 
-	last = read_cpu_list("/sys/devices/system/cpu/possible", NULL);
-	if (read_cpu_list("/sys/devices/system/cpu/online", env.online) < 0) {
+	last = guest_cpu_list("/sys/devices/system/cpu/possible", NULL, MAX_CPUS);
+	if (guest_cpu_list("/sys/devices/system/cpu/online", env.online, MAX_CPUS) < 0) {
 		long n = sysconf(_SC_NPROCESSORS_ONLN), c;
 
 		for (c = 0; c < n && c < MAX_CPUS; c++)
