@@ -16,6 +16,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
+import qemu  # noqa: E402
 import results  # noqa: E402
 from results import Suite  # noqa: E402
 
@@ -230,12 +231,39 @@ class Expectations(unittest.TestCase):
         self.assertEqual((r["alpha"].failed, r["alpha"].skipped), (0, 1))
 
 
+class TimeoutDump(unittest.TestCase):
+    """qemu.symbolize(): a stopped guest's kernel PCs named from the
+    System.map beside its image; user PCs and unknown maps left alone."""
+
+    def test_names_kernel_pcs(self):
+        import tempfile
+        with tempfile.TemporaryDirectory() as d:
+            boot = os.path.join(d, "arch", "arm64", "boot")
+            os.makedirs(boot)
+            image = os.path.join(boot, "Image")
+            open(image, "w").close()
+            with open(os.path.join(d, "System.map"), "w") as f:
+                f.write("ffff800080010000 T do_watchpoint\n"
+                        "ffff800080010100 t hwbp_sync_masks\n"
+                        "ffff800080010200 D some_data\n")
+            states = ("CPU#0\n PC=ffff800080010104 X00=0\n"
+                      "CPU#1\nRIP=ffff800080010010 RFL=00000246\n"
+                      "CPU#2\n PC=0000000000401874 X00=0\n")
+            out = qemu.symbolize(states, image).splitlines()
+            self.assertTrue(out[1].endswith("<hwbp_sync_masks+0x4>"), out[1])
+            self.assertTrue(out[3].endswith("<do_watchpoint+0x10>"), out[3])
+            self.assertNotIn("<", out[5])
+            # No System.map: the dump is kept as it came.
+            self.assertEqual(qemu.symbolize(states, "/nonexistent/Image"),
+                             states)
+
+
 def run():
     """[Suite]: one result per test case, for make check's table."""
     s = Suite("harness:results")
     loader = unittest.TestLoader()
     tests = unittest.TestSuite([loader.loadTestsFromTestCase(c)
-                                for c in (Verdicts, Expectations)])
+                                for c in (Verdicts, Expectations, TimeoutDump)])
     outcome = unittest.TestResult()
     tests.run(outcome)
     bad = {t.id(): msg for t, msg in outcome.failures + outcome.errors}
