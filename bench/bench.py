@@ -134,6 +134,16 @@ def plan(config, cpus, quick):
         for b in (0, 4):
             perf_line(f"perf/thread/p{cpus}_t64_b{b}",
                       f"thread -b {b} -p {cpus} -t 64", tmo=1200)
+    # The same shape in bpbench, so the perf core's own inheritance can
+    # be taken out: four inherited counting cpu-clock events instead of
+    # four breakpoints cost what perf does for any inherited event (copy,
+    # attach, free); breakpoints over them are the slot accounting and
+    # the arch's install. 16 threads per spawner keeps the 64-vCPU boot
+    # within its time.
+    if config == "bench" and cpus in (4, 64):
+        for b, kind in ((0, "sw"), (4, "sw"), (4, "bp")):
+            run_line(f"/bin/bpbench inherit {cpus} 16 {b} {kind} {reps}",
+                     f"inherit/p{cpus}_t16_b{b}_{kind}", tmo=1200)
     # The full population curve once per arch: the production kernel
     # on 4 vCPUs (lockdep makes 10k threads slow, and the curve is the
     # allocator's, not the CPU count's).
@@ -158,6 +168,19 @@ UNITS = (
      "perf thread -p {0} -t {1}: b{2} / b0 (accounting overhead)", "x"),
     (r"^overhead/thread/p(\d+)_t(\d+)_b(\d+)$",
      "bpbench thread {0}x{1}: b{2} / b0 (accounting overhead)", "x"),
+    (r"^inherit/p(\d+)_t(\d+)_b0_sw$",
+     "bpbench inherit: {0} threads x {1} new threads, no event", "us/thread"),
+    (r"^inherit/p(\d+)_t(\d+)_b(\d+)_sw$",
+     "bpbench inherit: {0} x {1}, {2} inherited cpu-clock events",
+     "us/thread"),
+    (r"^inherit/p(\d+)_t(\d+)_b(\d+)_bp$",
+     "bpbench inherit: {0} x {1}, {2} inherited watchpoints", "us/thread"),
+    (r"^overhead/inherit/p(\d+)_t(\d+)_b(\d+)_sw$",
+     "bpbench inherit {0}x{1}: {2} cpu-clock / none (perf core's inheritance)",
+     "x"),
+    (r"^overhead/inherit/p(\d+)_t(\d+)_b(\d+)_bp$",
+     "bpbench inherit {0}x{1}: {2} watchpoints / {2} cpu-clock (slot accounting)",
+     "x"),
     (r"^perf/enable/p(\d+)_a(\d+)$",
      "perf bench breakpoint enable -p {0} -a {1}", "us/op"),
     (r"^hits/none$", "write loop, no watchpoint", "ns/write"),
@@ -359,6 +382,13 @@ def derive(figures):
                 floor = figures.get(f"{prefix}{m.group(1)}_b0")
                 extra[f"{dst}{m.group(1)}_b{m.group(2)}"] = \
                     v / floor if v and floor else None
+        # inherit: software events over none, breakpoints over the same
+        # number of software events.
+        m = re.match(r"^inherit/(p\d+_t\d+)_b(\d+)_(sw|bp)$", key)
+        if m and m.group(2) != "0":
+            base = "b0_sw" if m.group(3) == "sw" else f"b{m.group(2)}_sw"
+            floor = figures.get(f"inherit/{m.group(1)}_{base}")
+            extra[f"overhead/{key}"] = v / floor if v and floor else None
     return extra
 
 
@@ -513,6 +543,7 @@ def fmt_ratio(p):
 HEADLINE = (
     "smp64/overhead/perf/p64_t64_b4",
     "smp64/perf/thread/p64_t64_b4",
+    "smp64/overhead/inherit/p64_t16_b4_bp",
     "smp4/hits/count",
     "smp4/pingpong/b4",
     "smp4/ptrace/writes",

@@ -12,6 +12,15 @@
  *                               through pipes N times, each holding B
  *                               watchpoints that never fire: ns per
  *                               round trip (two context switches)
+ *   bpbench inherit P T B KIND REPS
+ *                               perf bench breakpoint thread's shape: the
+ *                               main thread opens B inherited events on
+ *                               itself (KIND bp: read/write watchpoints
+ *                               of 1 byte, as perf bench opens; KIND sw:
+ *                               counting cpu-clock events, the perf
+ *                               core's inheritance without any slot),
+ *                               then P threads each create and join T
+ *                               threads at once: us per thread created
  *   bpbench ptrace N REPS       a debugger arming and disarming one
  *                               watchpoint of a stopped tracee N times
  *                               (x86: POKEUSER of DR7; arm64: SETREGSET
@@ -48,6 +57,8 @@
 
 #define MAX_REPS 16
 #define MAX_BPS 4
+#define MAX_SPAWNERS 256
+#define MAX_BATCH 256
 
 static char key[96];
 
@@ -178,6 +189,72 @@ static double thread_round(int procs, int threads, int bps)
 		fail("a worker failed");
 	}
 	return (now_ns() - start) / 1e3;
+}
+
+/* ---- inherit: what inheriting B events adds to creating a thread ---- */
+
+static int open_inherited(volatile void *addr, int bp)
+{
+	struct perf_event_attr attr;
+
+	memset(&attr, 0, sizeof(attr));
+	attr.size = sizeof(attr);
+	attr.inherit = 1;
+	attr.exclude_kernel = 1;
+	attr.exclude_hv = 1;
+	if (bp) {
+		attr.type = PERF_TYPE_BREAKPOINT;
+		attr.bp_type = HW_BREAKPOINT_RW;
+		attr.bp_addr = (uintptr_t)addr;
+		attr.bp_len = HW_BREAKPOINT_LEN_1;
+	} else {
+		attr.type = PERF_TYPE_SOFTWARE;
+		attr.config = PERF_COUNT_SW_CPU_CLOCK;
+	}
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+static int inherit_batch;
+
+static void *passive_main(void *arg)
+{
+	return arg;
+}
+
+static void *spawner_main(void *arg)
+{
+	pthread_t tids[MAX_BATCH];
+	int i, n = inherit_batch;
+
+	for (i = 0; i < n; i++)
+		if (pthread_create(&tids[i], NULL, passive_main, NULL))
+			return (void *)1L;
+	for (i = 0; i < n; i++)
+		pthread_join(tids[i], NULL);
+	return arg;
+}
+
+static double inherit_round(int spawners, int batch)
+{
+	pthread_t tids[MAX_SPAWNERS];
+	double start = now_ns();
+	void *bad = NULL, *ret;
+	int i;
+
+	inherit_batch = batch;
+	for (i = 0; i < spawners; i++)
+		if (pthread_create(&tids[i], NULL, spawner_main, NULL))
+			fail("pthread_create");
+	for (i = 0; i < spawners; i++) {
+		pthread_join(tids[i], &ret);
+		if (ret)
+			bad = ret;
+	}
+	if (bad) {
+		errno = EAGAIN;
+		fail("pthread_create in a spawner");
+	}
+	return (now_ns() - start) / 1e3 / (spawners * (batch + 1));
 }
 
 /* ---- hits: the debug exception path ---- */
@@ -386,6 +463,28 @@ int main(int argc, char **argv)
 			fail("bad arguments");
 		for (i = 0; i < reps; i++)
 			v[i] = thread_round(procs, threads, bps);
+	} else if (argc == 7 && !strcmp(argv[1], "inherit")) {
+		int spawners = atoi(argv[2]), batch = atoi(argv[3]);
+		int bps = atoi(argv[4]), bp = !strcmp(argv[5], "bp");
+		static volatile uint8_t watched[MAX_BPS];
+		int fds[MAX_BPS];
+
+		reps = atoi(argv[6]);
+		snprintf(key, sizeof(key), "inherit/p%d_t%d_b%d_%s", spawners,
+			 batch, bps, bp ? "bp" : "sw");
+		if (bps > MAX_BPS || reps < 1 || reps > MAX_REPS ||
+		    spawners < 1 || spawners > MAX_SPAWNERS || batch < 1 ||
+		    batch > MAX_BATCH || (!bp && strcmp(argv[5], "sw")))
+			fail("bad arguments");
+		for (i = 0; i < bps; i++) {
+			fds[i] = open_inherited(&watched[i], bp);
+			if (fds[i] < 0)
+				fail("perf_event_open");
+		}
+		for (i = 0; i < reps; i++)
+			v[i] = inherit_round(spawners, batch);
+		for (i = 0; i < bps; i++)
+			close(fds[i]);
 	} else if (argc == 5 && !strcmp(argv[1], "hits")) {
 		int counting = !strcmp(argv[2], "count");
 		long n = atol(argv[3]);
