@@ -13,7 +13,7 @@
  *   bp_target rw N        bp_rw(): N times a store to bp_word.lo, then a load
  *   bp_target split N M   bp_split(): N stores to bp_word.lo, M to bp_word.hi
  *   bp_target call N      bp_func() called N times
- *   bp_target many N      bp_spread(): N stores to each word of bp_many[]
+ *   bp_target many N      bp_spread(): N stores to each word of bp_many
  *
  * Every access is volatile and every function noipa, so the compiler
  * neither merges nor drops one, and the writes happen inside the function
@@ -25,6 +25,7 @@
 #include <string.h>
 
 #define NOIPA __attribute__((noinline, noipa))
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Two 4-byte halves of one aligned 8-byte word: lengths are checkable. */
 struct bp_pair {
@@ -33,8 +34,18 @@ struct bp_pair {
 } __attribute__((aligned(8)));
 
 struct bp_pair bp_word;
-/* More separate aligned words than any of our CPUs has watchpoints. */
-volatile long bp_many[6] __attribute__((aligned(64)));
+/*
+ * More separate aligned words than any of our CPUs has watchpoints (twice
+ * four, for perf stat's multiplexed ones), and on the same page an
+ * unwatched one stored to after each: QEMU 7.2's x86 TCG keeps a
+ * watchpoint's hit flag until an access to its page matches none, and
+ * names every flagged one in DR6 on the next #DB. gdb watches
+ * ((long *)&bp_many)[i].
+ */
+struct bp_many_words {
+	volatile long	w[8];
+	volatile long	scrub;
+} bp_many __attribute__((aligned(128)));
 volatile long bp_sink;
 
 /* Where the ELF loader's data ends: the partial page it clears after it. */
@@ -83,8 +94,10 @@ NOIPA long bp_func(long x)
 NOIPA void bp_spread(long n)
 {
 	for (long i = 1; i <= n; i++)
-		for (unsigned int w = 0; w < sizeof(bp_many) / sizeof(bp_many[0]); w++)
-			bp_many[w] = i;
+		for (unsigned int w = 0; w < ARRAY_SIZE(bp_many.w); w++) {
+			bp_many.w[w] = i;
+			bp_many.scrub = i;
+		}
 }
 
 static long number(const char *s)
@@ -110,8 +123,8 @@ static void addresses(void)
 	printf("bp_word %p\n", (void *)&bp_word);
 	printf("bp_word_hi %p\n", (void *)&bp_word.hi);
 	printf("bp_func %p\n", (void *)bp_func);
-	for (unsigned int w = 0; w < sizeof(bp_many) / sizeof(bp_many[0]); w++)
-		printf("bp_many%u %p\n", w, (void *)&bp_many[w]);
+	for (unsigned int w = 0; w < ARRAY_SIZE(bp_many.w); w++)
+		printf("bp_many%u %p\n", w, (void *)&bp_many.w[w]);
 	printf("kclear %d\n", kclear);
 }
 

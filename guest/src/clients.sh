@@ -260,6 +260,30 @@ has "gdb: a 5th hardware watchpoint cannot be inserted" \
 gdb_check "gdb: without the 5th, the other four stop in turn" \
 	"w1:0>1:bp_spread w2:0>1:bp_spread w3:0>1:bp_spread w4:0>1:bp_spread"
 
+# ---- perf stat beyond the registers: flexible breakpoints ----
+
+# Eight non-pinned watchpoints, twice the registers: perf multiplexes them
+# and scales each count, printing the share of the time each ran (the
+# CSV's 5th field). Each word takes $m writes.
+m=20000
+set --
+for i in 0 1 2 3 4 5 6 7; do
+	set -- "$@" -e "mem:$(addr bp_many$i):w:u"
+done
+if "$perf" stat -x, -o flex.out "$@" -- "$target" many $m >tool.out 2>&1; then
+	got=$(awk -F, -v m=$m '!/^#/ && NF > 4 {
+		n++
+		if ($1 >= m * 0.8 && $1 <= m * 1.2) near++
+		if ($5 + 0 > 0 && $5 + 0 < 100) part++
+	} END { printf "%d events, %d within 20%%, %d ran part of the time", n, near, part }' flex.out)
+	eq "perf stat with 8 mem:bp_many:w:u on 4 registers, $m writes each" \
+		"$got" "8 events, 8 within 20%, 8 ran part of the time"
+	sed 's/^/#   /' flex.out
+else
+	result 0 "perf stat with 8 mem:bp_many:w:u failed"
+	show tool.out flex.out
+fi
+
 # ---- perf bench breakpoint: it runs to the end ----
 
 # bench DESCRIPTION HEADER-PATTERN ARGS...

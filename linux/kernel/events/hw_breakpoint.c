@@ -50,8 +50,22 @@ struct bp_hist {
 
 /* One CPU's use of one type of slot. */
 struct bp_cpu_use {
-	/* Slots taken by breakpoints bound to this CPU and no task. */
+	/*
+	 * Slots taken by breakpoints bound to this CPU and no task: @pinned
+	 * for the pinned ones, plus one share for the flexible ones, as wide
+	 * as the widest of them (the top of @flex).
+	 */
 	int		cpu_bound;
+	int		pinned;
+	/* Flexible breakpoints bound to this CPU and no task, by weight. */
+	struct bp_hist	flex;
+	/*
+	 * Registers held on this CPU through bp_pmu_add(): by every event,
+	 * and by the flexible events of the CPU's own context. Changed by
+	 * this CPU alone, with interrupts off.
+	 */
+	int		installed;
+	int		flex_installed;
 	/*
 	 * Tasks with at least one breakpoint bound to a single CPU, by the
 	 * slots each takes on this CPU (its breakpoints bound to this CPU
@@ -217,24 +231,74 @@ static bool bp_hist_empty(struct bp_hist *hist, enum bp_type_idx type)
 	return true;
 }
 
+/* === Flexible breakpoints === */
+
+/*
+ * A breakpoint is flexible when it is not pinned (its group leader's
+ * attr.pinned; ptrace, kgdb and hw_breakpoint_init() pin) and flexible
+ * mode is on. An owner's flexible breakpoints share one reservation as
+ * wide as the widest of them, so only the first one can get -ENOSPC, and
+ * perf rotates them through the registers the pinned ones leave: their
+ * add() fails quietly when no register is free.
+ *
+ * bp_flexible_mode changes only with bp_tables_sem held for writing and
+ * no flexible breakpoint left (bp_nr_flexible, counted under the locks),
+ * so a breakpoint is counted at release as it was at reservation.
+ */
+static bool bp_flexible_mode = true;
+static atomic_t bp_nr_flexible = ATOMIC_INIT(0);
+
+/* The mark bp_reserve_locked() leaves in pmu_private: see bp_flexible(). */
+static char bp_flexible_mark;
+
+static bool bp_flexible(const struct perf_event *bp)
+{
+	return bp->pmu_private == &bp_flexible_mark;
+}
+
+/*
+ * An owner's use of one type of slot: its pinned breakpoints' weights,
+ * plus the share of its flexible ones (the widest flexible weight).
+ */
+struct bp_use {
+	int	pinned;
+	int	flex;
+};
+
+static int bp_use_slots(struct bp_use use)
+{
+	return use.pinned + use.flex;
+}
+
+/* @use with @bp, taking @weight slots, added. */
+static struct bp_use bp_use_with(struct bp_use use, struct perf_event *bp,
+				 int weight)
+{
+	if (bp_flexible(bp))
+		use.flex = max(use.flex, weight);
+	else
+		use.pinned += weight;
+	return use;
+}
+
 /* === A task's breakpoints === */
 
 /* A task's use of one type of slot, one breakpoint left out. */
 struct bp_task_use {
-	/* Slots of the breakpoints that follow the task on every CPU. */
-	int	any_cpu;
+	/* Use of the breakpoints that follow the task on every CPU. */
+	struct bp_use	any_cpu;
 	/* The task also has breakpoints bound to single CPUs. */
-	bool	one_cpu;
+	bool		one_cpu;
 };
 
 /*
  * Walk the breakpoints of @bp's task that use @type slots, leaving out @bp
  * itself (being reserved, released or modified): with @cpu < 0 summarise
- * them, otherwise also count the slots they take on @cpu in *@on_cpu.
+ * them, otherwise also count their use of @cpu in *@on_cpu.
  */
 static struct bp_task_use bp_task_walk(struct perf_event *bp,
 				       enum bp_type_idx type, int cpu,
-				       int *on_cpu)
+				       struct bp_use *on_cpu)
 {
 	struct bp_task_use use = { };
 	struct rhlist_head *chain, *pos;
@@ -243,7 +307,7 @@ static struct bp_task_use bp_task_walk(struct perf_event *bp,
 
 	bp_assert_locked(bp);
 	if (on_cpu)
-		*on_cpu = 0;
+		*on_cpu = (struct bp_use){ };
 
 	rcu_read_lock();
 	chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
@@ -254,11 +318,11 @@ static struct bp_task_use bp_task_walk(struct perf_event *bp,
 			continue;
 		weight = hw_breakpoint_weight(&iter->attr);
 		if (iter->cpu < 0)
-			use.any_cpu += weight;
+			use.any_cpu = bp_use_with(use.any_cpu, iter, weight);
 		else
 			use.one_cpu = true;
 		if (on_cpu && (iter->cpu < 0 || iter->cpu == cpu))
-			*on_cpu += weight;
+			*on_cpu = bp_use_with(*on_cpu, iter, weight);
 	}
 	rcu_read_unlock();
 	return use;
@@ -270,11 +334,11 @@ static struct bp_task_use bp_task_use(struct perf_event *bp,
 	return bp_task_walk(bp, type, -1, NULL);
 }
 
-/* Slots @bp's task takes on @cpu, @bp left out. */
-static int bp_task_use_on(struct perf_event *bp, enum bp_type_idx type,
-			  int cpu)
+/* The use of @cpu by @bp's task, @bp left out. */
+static struct bp_use bp_task_use_on(struct perf_event *bp,
+				    enum bp_type_idx type, int cpu)
 {
-	int on_cpu;
+	struct bp_use on_cpu;
 
 	bp_task_walk(bp, type, cpu, &on_cpu);
 	return on_cpu;
@@ -287,26 +351,42 @@ static const struct cpumask *bp_cpus(struct perf_event *bp)
 
 /* === Admission and accounting === */
 
+/* The use of @cpu by its breakpoints bound to no task, with @bp added. */
+static struct bp_use bp_cpu_use_with(struct perf_event *bp,
+				     enum bp_type_idx type, int weight)
+{
+	struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
+	struct bp_use use = {
+		.pinned	= cpu_use->pinned,
+		.flex	= bp_hist_top(&cpu_use->flex, type),
+	};
+
+	return bp_use_with(use, bp, weight);
+}
+
 /*
  * The most slots of @type that any CPU @bp can run on would need if @bp,
  * taking @weight slots, were added; @bp itself is not counted yet.
  *
  * On a CPU, the registers must hold at once its CPU-bound breakpoints and
- * the breakpoints of whichever task runs there. So:
+ * the breakpoints of whichever task runs there, each side counting its
+ * pinned breakpoints and one share for its flexible ones (struct bp_use).
+ * So:
  *
  *  1. A CPU-bound breakpoint (no task) needs, on its CPU, the CPU-bound
- *     slots plus the most any task takes there: the top of the CPU's task
+ *     use plus the most any task takes there: the top of the CPU's task
  *     histogram or of the any-CPU task histogram.
  *
  *  2. A task's breakpoint that follows it everywhere, in a task whose
- *     other breakpoints do too, needs the task's slots plus the CPU-bound
- *     slots of the busiest CPU: the top of bp_all_cpus[].cpu_bound.
+ *     other breakpoints do too, needs the task's use plus the CPU-bound
+ *     use of the busiest CPU: the top of bp_all_cpus[].cpu_bound.
  *
  *  3. Any other task breakpoint needs, on each CPU it can run on, that
- *     CPU's CPU-bound slots plus what the task takes there.
+ *     CPU's CPU-bound use plus what the task takes there.
  *
  * Other tasks never matter to a task's breakpoint: only one task runs on
- * a CPU at a time.
+ * a CPU at a time. A flexible breakpoint no wider than its owner's share
+ * changes no use, so it always fits.
  */
 static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
 			   int weight)
@@ -319,7 +399,7 @@ static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
 							 bp->cpu);
 
 		lockdep_assert_held_write(&bp_tables_sem);
-		return cpu_use->cpu_bound + weight +
+		return bp_use_slots(bp_cpu_use_with(bp, type, weight)) +
 		       max(bp_hist_top(&cpu_use->tasks, type),
 			   bp_hist_top(&bp_all_cpus[type].any_cpu_tasks, type));
 	}
@@ -328,84 +408,127 @@ static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
 		use = bp_task_use(bp, type);
 		if (!use.one_cpu)
 			return bp_hist_top(&bp_all_cpus[type].cpu_bound, type) +
-			       use.any_cpu + weight;
+			       bp_use_slots(bp_use_with(use.any_cpu, bp, weight));
 	}
 
 	for_each_cpu(cpu, bp_cpus(bp)) {
+		struct bp_use on_cpu = bp_task_use_on(bp, type, cpu);
+
 		most = max(most, per_cpu_ptr(&bp_cpu_use[type], cpu)->cpu_bound +
-				 bp_task_use_on(bp, type, cpu));
+				 bp_use_slots(bp_use_with(on_cpu, bp, weight)));
 	}
-	return most + weight;
+	return most;
+}
+
+/* Move an owner between buckets of @hist: @without to @with, or back. */
+static void bp_hist_switch(struct bp_hist *hist, enum bp_type_idx type,
+			   int without, int with, bool add)
+{
+	if (add)
+		bp_hist_move(hist, type, without, with);
+	else
+		bp_hist_move(hist, type, with, without);
+}
+
+/* Count CPU-bound @bp into (@add) or out of its CPU's use. */
+static void bp_account_cpu(struct perf_event *bp, enum bp_type_idx type,
+			   int weight, bool add)
+{
+	struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
+	int before = cpu_use->cpu_bound, after;
+
+	lockdep_assert_held_write(&bp_tables_sem);
+	if (bp_flexible(bp))
+		bp_hist_switch(&cpu_use->flex, type, 0, weight, add);
+	else
+		cpu_use->pinned += add ? weight : -weight;
+	after = cpu_use->pinned + bp_hist_top(&cpu_use->flex, type);
+	bp_hist_move(&bp_all_cpus[type].cpu_bound, type, before, after);
+	/* bp_flex_may_add() reads it without the lock. */
+	WRITE_ONCE(cpu_use->cpu_bound, after);
 }
 
 /*
- * Count @bp in (@delta = its weight) or out (@delta = minus its weight) of
- * the tables. @bp is left out of its task's breakpoints while this runs,
- * whether or not it is in bp_task_table.
+ * Count @bp into (@add) or out of the tables, taking @weight slots. @bp is
+ * left out of its task's breakpoints while this runs, whether or not it
+ * is in bp_task_table.
  */
 static void bp_account(struct perf_event *bp, enum bp_type_idx type,
-		       int delta)
+		       int weight, bool add)
 {
-	int cpu, before, weight = abs(delta);
 	struct bp_cpu_use *cpu_use;
 	struct bp_task_use others;
+	struct bp_use on_cpu;
+	int cpu, any_cpu;
 
 	if (!bp->hw.target) {
-		cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
-		lockdep_assert_held_write(&bp_tables_sem);
-		bp_hist_move(&bp_all_cpus[type].cpu_bound, type, cpu_use->cpu_bound,
-			     cpu_use->cpu_bound + delta);
-		cpu_use->cpu_bound += delta;
+		bp_account_cpu(bp, type, weight, add);
 		return;
 	}
 
 	others = bp_task_use(bp, type);
+	any_cpu = bp_use_slots(others.any_cpu);
 
-	/* 1. The task stays in any_cpu_tasks, @delta slots apart. */
+	/* 1. The task stays in any_cpu_tasks, with or without @bp. */
 	if (!others.one_cpu && bp->cpu < 0) {
-		before = others.any_cpu + (delta < 0 ? weight : 0);
-		bp_hist_move(&bp_all_cpus[type].any_cpu_tasks, type, before,
-			     before + delta);
+		bp_hist_switch(&bp_all_cpus[type].any_cpu_tasks, type, any_cpu,
+			       bp_use_slots(bp_use_with(others.any_cpu, bp,
+							weight)), add);
 		return;
 	}
 
 	/*
 	 * 2. @bp is, or becomes, the task's only breakpoint bound to a CPU:
 	 *    the task moves between any_cpu_tasks and the per-CPU task
-	 *    histograms, where it takes others.any_cpu slots on every CPU
-	 *    and @weight more on @bp's. With no others.any_cpu, only @bp's
-	 *    CPU counts it: a task with one breakpoint on one CPU costs O(1),
-	 *    not a visit to every CPU.
+	 *    histograms, where it takes any_cpu slots on every CPU and its
+	 *    use with @bp on @bp's. With nothing that follows the task
+	 *    everywhere, only @bp's CPU counts it: a task with one
+	 *    breakpoint on one CPU costs O(1), not a visit to every CPU.
 	 */
 	if (!others.one_cpu) {
-		for_each_cpu(cpu, others.any_cpu ? cpu_possible_mask :
+		on_cpu = bp_use_with(others.any_cpu, bp, weight);
+		for_each_cpu(cpu, any_cpu ? cpu_possible_mask :
 			     cpumask_of(bp->cpu)) {
-			int on_cpu = others.any_cpu + (cpu == bp->cpu ? weight : 0);
-
 			cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
-			if (delta > 0)
-				bp_hist_move(&cpu_use->tasks, type, 0, on_cpu);
-			else
-				bp_hist_move(&cpu_use->tasks, type, on_cpu, 0);
+			bp_hist_switch(&cpu_use->tasks, type, 0,
+				       cpu == bp->cpu ? bp_use_slots(on_cpu) :
+				       any_cpu, add);
 		}
-		if (delta > 0)
-			bp_hist_move(&bp_all_cpus[type].any_cpu_tasks, type,
-				     others.any_cpu, 0);
-		else
-			bp_hist_move(&bp_all_cpus[type].any_cpu_tasks, type, 0,
-				     others.any_cpu);
+		bp_hist_switch(&bp_all_cpus[type].any_cpu_tasks, type,
+			       any_cpu, 0, add);
 		return;
 	}
 
 	/* 3. The task stays in the per-CPU histograms of @bp's CPUs. */
 	for_each_cpu(cpu, bp_cpus(bp)) {
 		cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
-		before = bp_task_use_on(bp, type, cpu) + (delta < 0 ? weight : 0);
-		bp_hist_move(&cpu_use->tasks, type, before, before + delta);
+		on_cpu = bp_task_use_on(bp, type, cpu);
+		bp_hist_switch(&cpu_use->tasks, type, bp_use_slots(on_cpu),
+			       bp_use_slots(bp_use_with(on_cpu, bp, weight)),
+			       add);
 	}
 }
 
 /* === Reserve, release, modify === */
+
+/*
+ * Decide, under the locks, whether @bp is flexible (see bp_flexible()),
+ * and leave the answer in @bp for its release and its add()s. Nothing
+ * else of the breakpoint PMU uses pmu_private.
+ */
+static void bp_mark_flexible(struct perf_event *bp, bool flexible)
+{
+	bp->pmu_private = flexible ? &bp_flexible_mark : NULL;
+	if (flexible)
+		atomic_inc(&bp_nr_flexible);
+}
+
+static void bp_unmark_flexible(struct perf_event *bp)
+{
+	if (bp_flexible(bp))
+		WARN_ON_ONCE(atomic_dec_return(&bp_nr_flexible) < 0);
+	bp->pmu_private = NULL;
+}
 
 static int bp_reserve_locked(struct perf_event *bp)
 {
@@ -414,17 +537,24 @@ static int bp_reserve_locked(struct perf_event *bp)
 	int ret;
 
 	bp_assert_locked(bp);
-	if (bp_slots_needed(bp, type, weight) > bp_nr_slots[type])
-		return -ENOSPC;
+	bp_mark_flexible(bp, bp_flexible_mode &&
+			 !bp->group_leader->attr.pinned);
+	if (bp_slots_needed(bp, type, weight) > bp_nr_slots[type]) {
+		ret = -ENOSPC;
+		goto unmark;
+	}
 
-	bp_account(bp, type, weight);
+	bp_account(bp, type, weight, true);
 	if (!bp->hw.target)
 		return 0;
 
 	ret = rhltable_insert(&bp_task_table, &bp->hw.bp_list,
 			      bp_task_table_params);
-	if (ret)
-		bp_account(bp, type, -weight);
+	if (!ret)
+		return 0;
+	bp_account(bp, type, weight, false);
+unmark:
+	bp_unmark_flexible(bp);
 	return ret;
 }
 
@@ -436,7 +566,8 @@ static void bp_release_locked(struct perf_event *bp)
 	if (bp->hw.target)
 		WARN_ON_ONCE(rhltable_remove(&bp_task_table, &bp->hw.bp_list,
 					     bp_task_table_params));
-	bp_account(bp, type, -hw_breakpoint_weight(&bp->attr));
+	bp_account(bp, type, hw_breakpoint_weight(&bp->attr), false);
+	bp_unmark_flexible(bp);
 }
 
 /* The fields of a breakpoint's attr that modification may change. */
@@ -474,13 +605,13 @@ static int bp_move_locked(struct perf_event *bp,
 	int new_weight = hw_breakpoint_weight(attr);
 
 	bp_assert_locked(bp);
-	bp_account(bp, old_type, -old_weight);
+	bp_account(bp, old_type, old_weight, false);
 	if (bp_slots_needed(bp, new_type, new_weight) > bp_nr_slots[new_type]) {
 		/* Fits: these slots were @bp's a moment ago. */
-		bp_account(bp, old_type, old_weight);
+		bp_account(bp, old_type, old_weight, true);
 		return -ENOSPC;
 	}
-	bp_account(bp, new_type, new_weight);
+	bp_account(bp, new_type, new_weight, true);
 	bp_commit(bp, attr, hw);
 	return 0;
 }
@@ -886,24 +1017,95 @@ static void bp_pmu_set_running(struct perf_event *bp, bool running)
 	bp->hw.state = running ? 0 : PERF_HES_STOPPED;
 }
 
+/* The most slots any owner counted in @hist takes, read without the lock. */
+static int bp_hist_top_racy(struct bp_hist *hist, enum bp_type_idx type)
+{
+	int i;
+
+	for (i = bp_nr_slots[type]; i > 0; i--) {
+		if (atomic_read(&hist->nr[i - 1]))
+			return i;
+	}
+	return 0;
+}
+
+/*
+ * May flexible @bp take @weight registers of @cpu_use's CPU now? Not when
+ * none are free. And a flexible breakpoint of the CPU's own context (no
+ * task), which perf schedules before the task's flexible ones, must leave
+ * the registers any task may need there, its flexible share included:
+ * so the CPU's flexible breakpoints rotate through N minus the CPU's
+ * pinned slots minus the busiest task's use, at least their own share,
+ * and a task's flexible breakpoints never starve behind them. The task
+ * histograms may be changing under us: a stale read only moves the line
+ * until the next rotation.
+ */
+static bool bp_flex_may_add(struct perf_event *bp, struct bp_cpu_use *cpu_use,
+			    enum bp_type_idx type, int weight)
+{
+	int limit = bp_nr_slots[type];
+
+	if (cpu_use->installed + weight > limit)
+		return false;
+	if (bp->hw.target)
+		return true;
+
+	limit -= READ_ONCE(cpu_use->cpu_bound) -
+		 bp_hist_top_racy(&cpu_use->flex, type) +
+		 max(bp_hist_top_racy(&cpu_use->tasks, type),
+		     bp_hist_top_racy(&bp_all_cpus[type].any_cpu_tasks, type));
+	return cpu_use->flex_installed + weight <= limit;
+}
+
 /*
  * add/del program and clear a debug register as the event is scheduled
- * in and out; start/stop leave the register alone.
+ * in and out; start/stop leave the register alone. A flexible breakpoint
+ * that finds no register returns -EBUSY, and perf's multiplexing timer
+ * rotates it in later; a pinned one always finds its register.
  */
 static int bp_pmu_add(struct perf_event *bp, int flags)
 {
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
+	int weight = hw_breakpoint_weight(&bp->attr);
+	bool flexible = bp_flexible(bp);
+	int ret;
+
+	if (flexible && !bp_flex_may_add(bp, cpu_use, type, weight))
+		return -EBUSY;
+
 	/* A sampling event counts a full period down from here. */
 	if (is_sampling_event(bp)) {
 		bp->hw.last_period = bp->hw.sample_period;
 		perf_swevent_set_period(bp);
 	}
 	bp_pmu_set_running(bp, flags & PERF_EF_START);
-	return arch_install_hw_breakpoint(bp);
+	ret = arch_install_hw_breakpoint(bp);
+	if (ret) {
+		/*
+		 * Admission promised a pinned breakpoint its register. kgdb
+		 * installs outside perf, so a flexible one may find none.
+		 */
+		WARN_ON_ONCE(!flexible);
+		return ret;
+	}
+
+	cpu_use->installed += weight;
+	if (flexible && !bp->hw.target)
+		cpu_use->flex_installed += weight;
+	return 0;
 }
 
 static void bp_pmu_del(struct perf_event *bp, int flags)
 {
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
+	int weight = hw_breakpoint_weight(&bp->attr);
+
 	arch_uninstall_hw_breakpoint(bp);
+	cpu_use->installed -= weight;
+	if (bp_flexible(bp) && !bp->hw.target)
+		cpu_use->flex_installed -= weight;
 }
 
 static void bp_pmu_start(struct perf_event *bp, int flags)
@@ -916,9 +1118,114 @@ static void bp_pmu_stop(struct perf_event *bp, int flags)
 	bp_pmu_set_running(bp, false);
 }
 
+/**
+ * hw_breakpoint_set_flexible - turn flexible breakpoints on or off
+ * @on: true: non-pinned breakpoints share a register and are multiplexed;
+ *      false: every breakpoint is counted as pinned, as in Linux 6.12
+ *
+ * Context: process context, may sleep.
+ * Return: 0, or -EBUSY when turning them off while one exists.
+ */
+VISIBLE_IF_KUNIT int hw_breakpoint_set_flexible(bool on)
+{
+	int ret = 0;
+
+	percpu_down_write(&bp_tables_sem);
+	if (!on && atomic_read(&bp_nr_flexible))
+		ret = -EBUSY;
+	else
+		WRITE_ONCE(bp_flexible_mode, on);
+	percpu_up_write(&bp_tables_sem);
+	return ret;
+}
+
+#ifdef CONFIG_SYSFS
+/*
+ * /sys/bus/event_source/devices/breakpoint/: caps/breakpoints and
+ * caps/watchpoints, the registers of each kind per CPU; caps/shared, 1
+ * when one pool of registers serves both (then each count is the pool);
+ * and flexible, the switch above. Documented in
+ * Documentation/ABI/testing/sysfs-bus-event_source-devices-breakpoint.
+ */
+static ssize_t breakpoints_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", bp_nr_slots[TYPE_INST]);
+}
+static DEVICE_ATTR_RO(breakpoints);
+
+static ssize_t watchpoints_show(struct device *dev,
+				struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", bp_nr_slots[TYPE_DATA]);
+}
+static DEVICE_ATTR_RO(watchpoints);
+
+static ssize_t shared_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%d\n",
+			  IS_ENABLED(CONFIG_HAVE_MIXED_BREAKPOINTS_REGS));
+}
+static DEVICE_ATTR_RO(shared);
+
+static struct attribute *bp_caps_attrs[] = {
+	&dev_attr_breakpoints.attr,
+	&dev_attr_watchpoints.attr,
+	&dev_attr_shared.attr,
+	NULL,
+};
+
+static const struct attribute_group bp_caps_group = {
+	.name	= "caps",
+	.attrs	= bp_caps_attrs,
+};
+
+static ssize_t flexible_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	/* Pairs with WRITE_ONCE() in hw_breakpoint_set_flexible(). */
+	return sysfs_emit(buf, "%d\n", READ_ONCE(bp_flexible_mode));
+}
+
+static ssize_t flexible_store(struct device *dev,
+			      struct device_attribute *attr, const char *buf,
+			      size_t count)
+{
+	bool on;
+	int ret;
+
+	ret = kstrtobool(buf, &on);
+	if (!ret)
+		ret = hw_breakpoint_set_flexible(on);
+	return ret ? ret : count;
+}
+static DEVICE_ATTR_RW(flexible);
+
+static struct attribute *bp_pmu_attrs[] = {
+	&dev_attr_flexible.attr,
+	NULL,
+};
+
+static const struct attribute_group bp_pmu_group = {
+	.attrs	= bp_pmu_attrs,
+};
+
+static const struct attribute_group *bp_pmu_attr_groups[] = {
+	&bp_caps_group,
+	&bp_pmu_group,
+	NULL,
+};
+
+#define BP_PMU_ATTR_GROUPS	bp_pmu_attr_groups
+#else
+#define BP_PMU_ATTR_GROUPS	NULL
+#endif /* CONFIG_SYSFS */
+
 static struct pmu perf_breakpoint = {
 	/* Breakpoints are scheduled with software events, per task. */
 	.task_ctx_nr	= perf_sw_context,
+	.attr_groups	= BP_PMU_ATTR_GROUPS,
 	.event_init	= bp_event_init,
 	.add = bp_pmu_add,	.del = bp_pmu_del,
 	.start = bp_pmu_start,	.stop = bp_pmu_stop,
@@ -940,8 +1247,10 @@ static void bp_tables_free(void)
 	for (type = 0; type < TYPE_MAX; type++) {
 		bp_hist_free(&bp_all_cpus[type].cpu_bound);
 		bp_hist_free(&bp_all_cpus[type].any_cpu_tasks);
-		for_each_possible_cpu(cpu)
+		for_each_possible_cpu(cpu) {
 			bp_hist_free(&per_cpu_ptr(&bp_cpu_use[type], cpu)->tasks);
+			bp_hist_free(&per_cpu_ptr(&bp_cpu_use[type], cpu)->flex);
+		}
 	}
 }
 
@@ -955,8 +1264,11 @@ static int bp_tables_alloc(void)
 		    bp_hist_alloc(&bp_all_cpus[type].any_cpu_tasks, type))
 			goto nomem;
 		for_each_possible_cpu(cpu) {
-			if (bp_hist_alloc(&per_cpu_ptr(&bp_cpu_use[type], cpu)->tasks,
-					  type))
+			struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type],
+								 cpu);
+
+			if (bp_hist_alloc(&cpu_use->tasks, type) ||
+			    bp_hist_alloc(&cpu_use->flex, type))
 				goto nomem;
 		}
 	}

@@ -40,6 +40,8 @@
  * register; elsewhere a static function of the allocator.
  */
 int hw_breakpoint_weight(const struct perf_event_attr *attr);
+/* Flexible mode on or off: test_flexible() flips it. */
+int hw_breakpoint_set_flexible(bool on);
 #endif
 
 #endif /* _KERNEL_EVENTS_HW_BREAKPOINT_INTERNAL_H */

@@ -980,6 +980,103 @@ static void test_model_random(struct kunit *test)
 	}
 }
 
+/* === Flexible breakpoints === */
+
+#define BP_TEST_FLEX_MAX	40
+
+/* A non-pinned watchpoint of weight 1, kept in @held for the release. */
+static int bp_test_flex(struct bp_test *t, struct perf_event **held, int *n,
+			int task, int cpu, bool pinned)
+{
+	struct perf_event_attr attr;
+	struct perf_event *event;
+
+	bp_test_attr(&attr, false, 1);
+	attr.pinned = pinned;
+	event = perf_event_create_kernel_counter(&attr, cpu,
+						 task == BP_NO_TASK ? NULL :
+						 t->tasks[task], NULL, NULL);
+	if (IS_ERR(event))
+		return PTR_ERR(event);
+	held[(*n)++] = event;
+	return 0;
+}
+
+static void bp_test_flex_release(struct perf_event **held, int *n)
+{
+	while (*n)
+		unregister_hw_breakpoint(held[--*n]);
+}
+
+/*
+ * An owner's flexible watchpoints share one register: the first one needs
+ * it free, the others fit for nothing; pinned ones leave it to them. For
+ * a task and for a CPU, and with flexible mode off they count as pinned
+ * again. The switch refuses to turn off while a flexible one exists.
+ */
+static void test_flexible(struct kunit *test)
+{
+	struct perf_event *flex[BP_TEST_FLEX_MAX], *pin[BP_TEST_FLEX_MAX];
+	int slots = bp_test_slots(false), i, nf = 0, np = 0;
+	struct bp_test *t = test->priv;
+	int cpu = t->cpus[1];
+
+	if (slots < 2 || 2 * slots + 2 > BP_TEST_FLEX_MAX)
+		kunit_skip(test, "needs 2 to %d data slots, has %d",
+			   BP_TEST_FLEX_MAX / 2 - 1, slots);
+
+	/* A task: one flexible, then slots - 1 pinned fit, not one more. */
+	KUNIT_ASSERT_EQ(test, bp_test_flex(t, flex, &nf, 1, BP_ANY_CPU, false), 0);
+	for (i = 0; i < slots - 1; i++)
+		KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, 1, BP_ANY_CPU, true), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, 1, BP_ANY_CPU, true), -ENOSPC);
+	/* ... nor bound to one CPU. */
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, 1, cpu, true), -ENOSPC);
+	/* More flexible ones share the register, on every CPU or on one. */
+	for (i = 0; i < 2 * slots; i++)
+		KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1,
+						   i & 1 ? cpu : BP_ANY_CPU,
+						   false), 0);
+	/* Another task is not affected. */
+	for (i = 0; i < slots; i++)
+		KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, 2, BP_ANY_CPU, true), 0);
+
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_set_flexible(false), -EBUSY);
+	bp_test_flex_release(flex, &nf);
+	/* The share is gone: the last register is a pinned one's again. */
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, 1, BP_ANY_CPU, true), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1, BP_ANY_CPU, false), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1, cpu, false), -ENOSPC);
+	bp_test_flex_release(pin, &np);
+
+	/*
+	 * A CPU: its flexible share and slots - 1 pinned fill it for every
+	 * task that can run there.
+	 */
+	KUNIT_ASSERT_EQ(test, bp_test_flex(t, flex, &nf, BP_NO_TASK, cpu, false), 0);
+	for (i = 0; i < slots - 1; i++)
+		KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, BP_NO_TASK, cpu, true), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, BP_NO_TASK, cpu, true), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, pin, &np, 1, BP_ANY_CPU, true), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, BP_NO_TASK, cpu, false), 0);
+	/* A task's first flexible one needs a register of its own there. */
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1, BP_ANY_CPU, false), -ENOSPC);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1, t->cpus[0], false), 0);
+	bp_test_flex_release(flex, &nf);
+	bp_test_flex_release(pin, &np);
+
+	/* Off: non-pinned ones take a register each, as in 6.12. */
+	KUNIT_ASSERT_EQ(test, hw_breakpoint_set_flexible(false), 0);
+	for (i = 0; i < slots; i++)
+		KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1, BP_ANY_CPU, false), 0);
+	KUNIT_EXPECT_EQ(test, bp_test_flex(t, flex, &nf, 1, BP_ANY_CPU, false), -ENOSPC);
+	/* Turning it on with breakpoints held is fine; they stay pinned. */
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_set_flexible(true), 0);
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_set_flexible(false), 0);
+	bp_test_flex_release(flex, &nf);
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_set_flexible(true), 0);
+}
+
 static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE_PARAM(test_fill, bp_fill_gen),
 	KUNIT_CASE(test_task_transitions),
@@ -994,6 +1091,7 @@ static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE(test_kernel_addresses),
 	KUNIT_CASE(test_concurrent),
 	KUNIT_CASE(test_model_random),
+	KUNIT_CASE(test_flexible),
 	{}
 };
 

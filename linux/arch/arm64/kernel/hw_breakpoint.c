@@ -325,8 +325,9 @@ static __always_inline void hwbp_apply_masks(const struct hwbp_cpu *hc,
  *
  * Called by perf with interrupts off on the CPU that is to watch.
  *
- * Return: 0, or -EBUSY if no pair of its kind is free (the generic
- * allocator's accounting should make that impossible).
+ * Return: 0, or -EBUSY if no pair of its kind is free: the generic
+ * allocator rules that out for a pinned event (and warns), while a
+ * flexible one then waits for perf to rotate it in.
  */
 int arch_install_hw_breakpoint(struct perf_event *bp)
 {
@@ -353,8 +354,6 @@ int arch_install_hw_breakpoint(struct perf_event *bp)
 		isb();
 		return 0;
 	}
-	WARN_ONCE(1, "no free %s register\n",
-		  kind == HWBP_BRK ? "breakpoint" : "watchpoint");
 	return -EBUSY;
 }
 

@@ -189,8 +189,9 @@ static DEFINE_PER_CPU(struct x86_bp_slots, x86_bp_slots);
  * @bp: the breakpoint, parsed by hw_breakpoint_arch_parse()
  *
  * Context: interrupts disabled (perf's scheduling, or kgdb).
- * Return: 0, or -EBUSY if every slot is taken, which the slot allocator
- * rules out.
+ * Return: 0, or -EBUSY if every slot is taken: the slot allocator rules
+ * that out for a pinned breakpoint (and warns), while a flexible one then
+ * waits for perf to rotate it in.
  */
 int arch_install_hw_breakpoint(struct perf_event *bp)
 {
@@ -205,7 +206,7 @@ int arch_install_hw_breakpoint(struct perf_event *bp)
 		if (!slots->owner[slot])
 			break;
 	}
-	if (WARN_ONCE(slot == HBP_NUM, "x86 hw_breakpoint: no free slot"))
+	if (slot == HBP_NUM)
 		return -EBUSY;
 
 	slots->owner[slot] = bp;

@@ -35,6 +35,7 @@ struct task_struct {
 int nr_cpu_ids;
 struct cpumask test_possible_mask, test_online_mask;
 struct task_struct *test_current;
+int test_this_cpu;
 int test_lockdep_off;
 bool test_quiet;
 
@@ -55,7 +56,8 @@ enum stat {
 	ST_CREATE_OK, ST_CREATE_NOSPC, ST_CREATE_INVAL, ST_CREATE_NOMEM,
 	ST_MODIFY_OK, ST_MODIFY_MOVED, ST_MODIFY_NOSPC, ST_MODIFY_INVAL,
 	ST_MODIFY_IRQS_OFF, ST_WIDE_OK, ST_WIDE_NOSPC, ST_DBG_OK, ST_DBG_BUSY,
-	ST_DBG_NOSPC, ST_RELEASE, ST_MAX
+	ST_DBG_NOSPC, ST_RELEASE, ST_FLEX_OFF, ST_FLEX_BUSY, ST_SCHED,
+	ST_SCHED_FLEX_BUSY, ST_MAX
 };
 
 static const char *const stat_name[ST_MAX] = {
@@ -63,7 +65,9 @@ static const char *const stat_name[ST_MAX] = {
 	"create ENOMEM (injected)", "modified", "modified to other slots",
 	"modify ENOSPC", "modify EINVAL", "modified with interrupts off",
 	"wide registered", "wide ENOSPC", "kgdb reserved", "kgdb EBUSY",
-	"kgdb ENOSPC", "released",
+	"kgdb ENOSPC", "released", "flexible mode turned off",
+	"flexible mode off refused (EBUSY)", "a CPU scheduled",
+	"a flexible add refused (rotated later)",
 };
 
 static unsigned long long stats[ST_MAX];
@@ -387,15 +391,40 @@ int arch_check_bp_in_kernelspace(struct arch_hw_breakpoint *hw)
 	return hw->kernel;
 }
 
+static int type_of(u64 bp_type);
+
+/*
+ * The arch's registers, per CPU and type: what an install takes. A full
+ * CPU refuses with -EBUSY, but the allocator must never ask it then:
+ * other arches warn, and only kgdb, which installs outside perf (not
+ * modelled here), may fill a register behind the allocator's back.
+ */
+static int regs_used[TEST_NR_CPUS][2];
+
 int arch_install_hw_breakpoint(struct perf_event *bp)
 {
-	(void)bp;
+	int type = type_of(bp->attr.bp_type), w = (int)bp->attr.bp_len;
+
+	if (!irqs_off)
+		fail("%s() with interrupts on", __func__);
+	if (regs_used[test_this_cpu][type] + w > nr_slots[type]) {
+		fail("CPU %d: the arch asked for %d registers of type %d, %d of %d free",
+		     test_this_cpu, w, type,
+		     nr_slots[type] - regs_used[test_this_cpu][type],
+		     nr_slots[type]);
+		return -EBUSY;
+	}
+	regs_used[test_this_cpu][type] += w;
 	return 0;
 }
 
 void arch_uninstall_hw_breakpoint(struct perf_event *bp)
 {
-	(void)bp;
+	int type = type_of(bp->attr.bp_type);
+
+	regs_used[test_this_cpu][type] -= (int)bp->attr.bp_len;
+	if (regs_used[test_this_cpu][type] < 0)
+		fail("%s() of a breakpoint not installed", __func__);
 }
 
 void hw_breakpoint_pmu_read(struct perf_event *bp)
@@ -459,6 +488,7 @@ struct perf_event *perf_event_create_kernel_counter(struct perf_event_attr *attr
 		return ERR_PTR(-ENOMEM);
 	bp->attr = *attr;
 	bp->cpu = cpu;
+	bp->group_leader = bp;
 	bp->hw.target = task;
 	bp->ctx = task ? &task->ctx : NULL;
 	bp->test_id = -1;
@@ -505,11 +535,14 @@ struct model_bp {
 	int			type;	/* enum bp_type_idx */
 	int			weight;
 	bool			raw;	/* reserved with dbg_reserve_bp_slot() */
+	bool			flex;	/* flexible: not pinned, mode on */
 };
 
 static struct model_bp model[MAX_BPS];
 static int nr_model;
 static int nr_tasks;
+/* The model's flexible mode: as hw_breakpoint_set_flexible() was told. */
+static bool model_flex_mode = true;
 
 static int type_of(u64 bp_type)
 {
@@ -520,33 +553,50 @@ static int type_of(u64 bp_type)
  * The model's use of the registers, recounted from its list: slots of
  * each type taken on each CPU by the CPU-bound breakpoints (task index 0)
  * and by each task (index task + 1), and which tasks have a breakpoint
- * bound to one CPU.
+ * bound to one CPU. An owner's use on a CPU is the sum of its pinned
+ * breakpoints' weights there, plus the weight of its widest flexible one.
  */
 struct recount {
 	int	use[TYPE_MAX][MAX_TASKS + 1][TEST_NR_CPUS];
 	bool	one_cpu[TYPE_MAX][MAX_TASKS];
 	int	any_cpu[TYPE_MAX][MAX_TASKS];
+	/* The parts: pinned sums and widest flexible weights. */
+	int	pinned[TYPE_MAX][MAX_TASKS + 1][TEST_NR_CPUS];
+	int	flex[TYPE_MAX][MAX_TASKS + 1][TEST_NR_CPUS];
+	int	any_pinned[TYPE_MAX][MAX_TASKS];
+	int	any_flex[TYPE_MAX][MAX_TASKS];
 };
+
+static void recount_add(int *pinned, int *flex, const struct model_bp *m)
+{
+	if (m->flex)
+		*flex = max(*flex, m->weight);
+	else
+		*pinned += m->weight;
+}
 
 static void recount_one(struct recount *rc, const struct model_bp *m)
 {
-	int cpu;
+	int cpu, o = m->task + 1;
 
 	if (m->task >= 0 && m->cpu < 0) {
-		rc->any_cpu[m->type][m->task] += m->weight;
+		recount_add(&rc->any_pinned[m->type][m->task],
+			    &rc->any_flex[m->type][m->task], m);
 		for (cpu = 0; cpu < nr_cpu_ids; cpu++)
-			rc->use[m->type][m->task + 1][cpu] += m->weight;
+			recount_add(&rc->pinned[m->type][o][cpu],
+				    &rc->flex[m->type][o][cpu], m);
 		return;
 	}
 	if (m->task >= 0)
 		rc->one_cpu[m->type][m->task] = true;
-	rc->use[m->type][m->task + 1][m->cpu] += m->weight;
+	recount_add(&rc->pinned[m->type][o][m->cpu],
+		    &rc->flex[m->type][o][m->cpu], m);
 }
 
 /* Leave out model entry @skip; add @extra, if any. */
 static void recount(struct recount *rc, int skip, const struct model_bp *extra)
 {
-	int i;
+	int i, type, o, cpu;
 
 	memset(rc, 0, sizeof(*rc));
 	for (i = 0; i < nr_model; i++)
@@ -554,6 +604,17 @@ static void recount(struct recount *rc, int skip, const struct model_bp *extra)
 			recount_one(rc, &model[i]);
 	if (extra)
 		recount_one(rc, extra);
+	for (type = 0; type < TYPE_MAX; type++) {
+		for (o = 0; o <= nr_tasks; o++) {
+			for (cpu = 0; cpu < nr_cpu_ids; cpu++)
+				rc->use[type][o][cpu] = rc->pinned[type][o][cpu] +
+							rc->flex[type][o][cpu];
+			if (o)
+				rc->any_cpu[type][o - 1] =
+					rc->any_pinned[type][o - 1] +
+					rc->any_flex[type][o - 1];
+		}
+	}
 }
 
 /*
@@ -588,6 +649,12 @@ static bool model_any(void)
 	return false;
 }
 
+/* Whether the allocator must count a breakpoint with @attr as flexible. */
+static bool model_flexible(const struct perf_event_attr *attr)
+{
+	return model_flex_mode && !attr->pinned;
+}
+
 static int model_add(struct perf_event *ev, int task, int cpu, int type,
 		     int weight, bool raw)
 {
@@ -599,7 +666,11 @@ static int model_add(struct perf_event *ev, int task, int cpu, int type,
 		return -1;
 	if (i == nr_model)
 		nr_model++;
-	model[i] = (struct model_bp){ ev, task, cpu, type, weight, raw };
+	model[i] = (struct model_bp){ ev, task, cpu, type, weight, raw,
+				      model_flexible(&ev->attr) };
+	if (bp_flexible(ev) != model[i].flex)
+		fail("breakpoint %d: flexible %d, the model says %d", i,
+		     bp_flexible(ev), model[i].flex);
 	ev->test_id = i;
 	return i;
 }
@@ -649,9 +720,10 @@ static void check_tables(void)
 			int tasks_hist[16] = { 0 };
 
 			n = rc.use[type][0][cpu];
-			if (use->cpu_bound != n)
-				fail("CPU %d type %d: cpu_bound %d, recount %d",
-				     cpu, type, use->cpu_bound, n);
+			if (use->cpu_bound != n || use->pinned != rc.pinned[type][0][cpu])
+				fail("CPU %d type %d: cpu_bound %d (pinned %d), recount %d (%d)",
+				     cpu, type, use->cpu_bound, use->pinned, n,
+				     rc.pinned[type][0][cpu]);
 			if (n)
 				cpu_hist[n - 1]++;
 			for (t = 0; t < nr_tasks; t++) {
@@ -709,7 +781,8 @@ static void random_attr(struct perf_event_attr *attr)
 	attr->bp_type = random_bp_type();
 	attr->bp_len = random_len(type_of(attr->bp_type));
 	attr->bp_addr = USER_ADDR + 8 * rnd(64);
-	attr->pinned = 1;
+	/* Flexible ones often, so that their shares meet pinned ones. */
+	attr->pinned = chance(2);
 }
 
 /*
@@ -721,7 +794,7 @@ static int expected_create(const struct perf_event_attr *attr, int task,
 {
 	struct model_bp m = {
 		.task = task, .cpu = cpu, .type = type_of(attr->bp_type),
-		.weight = (int)attr->bp_len,
+		.weight = (int)attr->bp_len, .flex = model_flexible(attr),
 	};
 
 	if (attr->type != PERF_TYPE_BREAKPOINT)
@@ -936,7 +1009,8 @@ static void op_wide(void)
 	/* Each online CPU gets one, in order; all must fit for success. */
 	for_each_online_cpu(cpu) {
 		m[n] = (struct model_bp){ NULL, -1, cpu, type_of(attr.bp_type),
-					  (int)attr.bp_len, false };
+					  (int)attr.bp_len, false,
+					  model_flexible(&attr) };
 		if (!model_fits(-1, &m[n]))
 			expect = -ENOSPC;
 		n++;
@@ -991,11 +1065,13 @@ static void op_dbg(void)
 		random_target(&task, &cpu);
 	} while (task < 0 && cpu < 0);
 	bp->cpu = cpu;
+	bp->group_leader = bp;
 	bp->hw.target = task >= 0 ? &tasks[task] : NULL;
 	bp->test_id = -1;
 	{
 		struct model_bp m = { bp, task, cpu, type_of(bp->attr.bp_type),
-				      (int)bp->attr.bp_len, true };
+				      (int)bp->attr.bp_len, true,
+				      model_flexible(&bp->attr) };
 
 		expect = model_fits(-1, &m) ? 0 : -ENOSPC;
 	}
@@ -1041,6 +1117,115 @@ static void op_dbg(void)
 	}
 }
 
+/*
+ * Turn flexible mode off (sometimes after releasing every flexible
+ * breakpoint, so that it can succeed) or on again.
+ */
+static void op_mode(void)
+{
+	bool on = chance(2), any = false;
+	int i, got, expect;
+
+	if (!on && chance(4)) {
+		for (i = 0; i < nr_model; i++) {
+			if (model[i].ev && model[i].flex) {
+				if (model[i].raw) {
+					dbg_release_bp_slot(model[i].ev);
+					free(model[i].ev);
+				} else {
+					unregister_hw_breakpoint(model[i].ev);
+				}
+				model_del(i);
+				stats[ST_RELEASE]++;
+			}
+		}
+	}
+	for (i = 0; i < nr_model; i++)
+		any |= model[i].ev && model[i].flex;
+	expect = !on && any ? -EBUSY : 0;
+	got = hw_breakpoint_set_flexible(on);
+	if (got != expect)
+		fail("flexible mode %d: got %d, expected %d", on, got, expect);
+	if (got)
+		stats[ST_FLEX_BUSY]++;
+	else if (!on && model_flex_mode)
+		stats[ST_FLEX_OFF]++;
+	if (!got)
+		model_flex_mode = on;
+}
+
+/*
+ * perf scheduling one CPU in, as ctx_sched_in() orders it: the CPU's own
+ * pinned breakpoints, the running task's pinned ones, then the CPU's
+ * flexible ones and the task's, each list from a rotation's random head.
+ * Every pinned add must succeed; the first flexible one of each type an
+ * owner tries must too (rotation brings each to the head in turn, so
+ * none starves); the arch's registers are never asked for more than
+ * they have. Then everything is scheduled out, and the allocator's
+ * per-CPU counts of installed registers must be back at zero.
+ */
+static void op_schedule(void)
+{
+	static struct perf_event *list[MAX_BPS], *in[MAX_BPS];
+	int cpu = rnd(nr_cpu_ids), task = rnd(nr_tasks);
+	int pass, i, k, n, head, nr_in = 0, type, ret;
+
+	test_this_cpu = cpu;
+	irqs_off = true;
+	for (pass = 0; pass < 4; pass++) {
+		bool flex = pass >= 2, tried[TYPE_MAX] = { false };
+		int owner = pass % 2 ? task : -1;
+
+		n = 0;
+		for (i = 0; i < nr_model; i++) {
+			const struct model_bp *m = &model[i];
+
+			/* kgdb's own are installed by kgdb, not perf. */
+			if (!m->ev || m->raw || m->flex != flex ||
+			    m->task != owner || (m->cpu >= 0 && m->cpu != cpu) ||
+			    m->ev->attr.disabled)
+				continue;
+			list[n++] = m->ev;
+		}
+		head = n ? (int)rnd(n) : 0;
+		for (k = 0; k < n; k++) {
+			struct perf_event *ev = list[(head + k) % n];
+
+			type = type_of(ev->attr.bp_type);
+			ret = perf_breakpoint.add(ev, PERF_EF_START);
+			if (ret && !flex)
+				fail("CPU %d: pinned breakpoint %d refused: %d",
+				     cpu, ev->test_id, ret);
+			if (ret && !tried[type])
+				fail("CPU %d: flexible %d refused at the head (owner %d)",
+				     cpu, ev->test_id, owner);
+			tried[type] = true;
+			if (ret)
+				stats[ST_SCHED_FLEX_BUSY]++;
+			else
+				in[nr_in++] = ev;
+		}
+	}
+	for (type = 0; type < TYPE_MAX; type++) {
+		struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+
+		if (use->installed != regs_used[cpu][type])
+			fail("CPU %d type %d: %d installed, the arch holds %d",
+			     cpu, type, use->installed, regs_used[cpu][type]);
+	}
+	while (nr_in)
+		perf_breakpoint.del(in[--nr_in], 0);
+	for (type = 0; type < TYPE_MAX; type++) {
+		struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+
+		if (use->installed || use->flex_installed || regs_used[cpu][type])
+			fail("CPU %d type %d: %d/%d installed after all were removed",
+			     cpu, type, use->installed, use->flex_installed);
+	}
+	irqs_off = false;
+	stats[ST_SCHED]++;
+}
+
 /* === Setup, the walk, and the cases it cannot reach === */
 
 struct machine {
@@ -1069,6 +1254,9 @@ static void machine_up(const struct machine *mc)
 	ret = init_hw_breakpoint();
 	if (ret)
 		fail("init_hw_breakpoint() on %s: %d", mc->name, ret);
+	if (hw_breakpoint_set_flexible(true))
+		fail("flexible mode on refused");
+	model_flex_mode = true;
 }
 
 static void machine_down(void)
@@ -1179,8 +1367,12 @@ static void walk(const struct machine *mc, unsigned long long ops)
 			op_modify_irqs_off();
 		else if (r < 91)
 			op_wide();
-		else if (r < 97)
+		else if (r < 95)
 			op_dbg();
+		else if (r < 96)
+			op_mode();
+		else if (r < 98)
+			op_schedule();
 		else if (mc->cpus > 1)	/* a CPU goes away or comes back */
 			test_online_mask.bits ^= 1UL << (1 + rnd(mc->cpus - 1));
 		check_tables();

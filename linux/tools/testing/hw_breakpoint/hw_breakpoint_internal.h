@@ -139,6 +139,8 @@ struct test_atomic {
 
 typedef struct test_atomic atomic_t;
 
+#define ATOMIC_INIT(i)		{ .counter = (i) }
+
 static inline int atomic_read(const atomic_t *v)
 {
 	return v->counter;
@@ -150,6 +152,11 @@ static inline void atomic_inc(atomic_t *v)
 }
 
 static inline int atomic_dec_return_relaxed(atomic_t *v)
+{
+	return --v->counter;
+}
+
+static inline int atomic_dec_return(atomic_t *v)
 {
 	return --v->counter;
 }
@@ -207,6 +214,9 @@ void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size);
 									\
 	(typeof(__p))test_per_cpu_ptr(__p, cpu, sizeof(*__p));		\
 })
+/* The CPU the test runs PMU callbacks on, as perf would with irqs off. */
+extern int test_this_cpu;
+#define this_cpu_ptr(ptr)	per_cpu_ptr(ptr, test_this_cpu)
 void *test_alloc_percpu(size_t size);
 void test_free_percpu(void *ptr);
 #define alloc_percpu(type) \
@@ -412,6 +422,9 @@ struct perf_event {
 	struct perf_event_attr		attr;
 	struct hw_perf_event		hw;
 	int				cpu;
+	/* The test makes every event its own group leader. */
+	struct perf_event		*group_leader;
+	void				*pmu_private;
 	struct perf_event_context	*ctx;
 	void				(*destroy)(struct perf_event *event);
 	/* Test only: the model's record of this event. */
@@ -424,8 +437,11 @@ typedef void (*perf_overflow_handler_t)(struct perf_event *, void *, void *);
 #define PERF_EF_START		0x01
 enum { perf_sw_context = 1 };
 
+struct attribute_group;
+
 struct pmu {
 	int	task_ctx_nr;
+	const struct attribute_group	**attr_groups;
 	int	(*event_init)(struct perf_event *event);
 	int	(*add)(struct perf_event *event, int flags);
 	void	(*del)(struct perf_event *event, int flags);

@@ -1,0 +1,343 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Flexible (non-pinned) breakpoints: more watchpoints than registers,
+ * multiplexed by perf like hardware counters, and the PMU's caps and
+ * switch under /sys/bus/event_source/devices/breakpoint/.
+ *
+ * The rules (Documentation/dev-tools/hw-breakpoint.rst): an owner's
+ * flexible breakpoints (a task's, or a CPU's) share one register, which
+ * the first of them needs free; pinned ones leave it to them; perf rotates
+ * the flexible ones through every register the pinned ones leave, so each
+ * runs part of the time and perf's time_enabled/time_running scale its
+ * count. Writing 0 to the switch restores 6.12's rule (every breakpoint
+ * takes a register of its own) once no flexible breakpoint is left.
+ */
+#include <sched.h>
+#include <stdio.h>
+#include <time.h>
+#include "tap.h"
+#include "hwbp_guest.h"
+
+#define PMU_DIR		"/sys/bus/event_source/devices/breakpoint/"
+#define MAX_EVENTS	16
+#define RUN_NS		1500000000LL	/* guest time each loop runs */
+
+/*
+ * The watched words, and after them on the same page an unwatched one
+ * the loop stores to after each watched store: QEMU 7.2's x86 TCG keeps a
+ * watchpoint's hit flag until an access to its page matches no
+ * watchpoint, and names every flagged one in DR6 on the next #DB (see the
+ * nested suite's expect line); the unwatched store clears the flags, as
+ * a real CPU needs no help to.
+ */
+static volatile struct {
+	uint64_t	words[MAX_EVENTS];
+	uint64_t	scrub;
+} page __attribute__((aligned(256)));
+#define words page.words
+
+static long long now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* A counting write watchpoint on words[i], this thread, on @cpu or any. */
+static int open_watch(int i, int pinned, int pid, int cpu)
+{
+	struct perf_event_attr attr = {
+		.exclude_kernel = 1, .exclude_hv = 1, .pinned = pinned,
+		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
+			       PERF_FORMAT_TOTAL_TIME_RUNNING,
+	};
+
+	return perf_bp_open((const void *)&words[i], HW_BREAKPOINT_W, 8, pid,
+			    cpu, &attr);
+}
+
+struct reading {
+	unsigned long long value, enabled, running;
+};
+
+static int read_event(int fd, struct reading *r)
+{
+	return read(fd, r, sizeof(*r)) == sizeof(*r) ? 0 : -1;
+}
+
+/* Write words[0 .. n-1] in turn for RUN_NS; returns the rounds made. */
+static noinline long write_rounds(int n)
+{
+	long long end = now_ns() + RUN_NS;
+	long rounds = 0;
+	int i;
+
+	while (now_ns() < end) {
+		for (int k = 0; k < 64; k++) {
+			for (i = 0; i < n; i++) {
+				words[i] = rounds;
+				page.scrub = rounds;
+			}
+			rounds++;
+		}
+	}
+	return rounds;
+}
+
+static int read_file(const char *name, char *buf, int len)
+{
+	char path[128];
+	FILE *f;
+	int ok;
+
+	snprintf(path, sizeof(path), PMU_DIR "%s", name);
+	f = fopen(path, "r");
+	if (!f)
+		return -1;
+	ok = fgets(buf, len, f) != NULL;
+	fclose(f);
+	return ok ? 0 : -1;
+}
+
+static int read_cap(const char *name)
+{
+	char buf[32];
+
+	return read_file(name, buf, sizeof(buf)) ? -1 : atoi(buf);
+}
+
+/* Write @val to the switch: 0 or an errno. */
+static int set_flexible(int on)
+{
+	FILE *f = fopen(PMU_DIR "flexible", "w");
+	int err = 0;
+
+	if (!f)
+		return errno;
+	if (fprintf(f, "%d\n", on) < 0)
+		err = errno;
+	if (fclose(f) && !err)
+		err = errno;
+	return err;
+}
+
+static void close_all(int *fds, int n)
+{
+	while (n--)
+		if (fds[n] >= 0)
+			close(fds[n]);
+}
+
+/*
+ * @nflex flexible watchpoints next to @npinned pinned ones, all of this
+ * thread: each flexible one runs part of the time, their running
+ * fractions add up to the registers the pinned ones leave, and each
+ * scaled count is within @tol of the truth; the pinned ones run all the
+ * time and count exactly.
+ */
+static void test_multiplex(int slots, int npinned, int nflex, double tol)
+{
+	int fds[MAX_EVENTS], n = npinned + nflex, i, opened = 0;
+	double sum = 0, expect_sum = slots - npinned;
+	int partial = 1, scaled_ok = 1, exact = 1;
+	struct reading r[MAX_EVENTS];
+	long rounds;
+
+	for (i = 0; i < n; i++) {
+		fds[i] = open_watch(i, i < npinned, 0, -1);
+		opened += fds[i] >= 0;
+	}
+	if (!tap_ok(opened == n, "%d pinned + %d flexible watchpoints on %d registers all open (%d did)",
+		    npinned, nflex, slots, opened)) {
+		close_all(fds, n);
+		return;
+	}
+	rounds = write_rounds(n);
+	for (i = 0; i < n; i++) {
+		if (read_event(fds[i], &r[i]))
+			memset(&r[i], 0, sizeof(r[i]));
+	}
+	for (i = 0; i < n; i++) {
+		double frac = r[i].enabled ? (double)r[i].running / r[i].enabled : 0;
+		double scaled = r[i].running ?
+			(double)r[i].value * r[i].enabled / r[i].running : 0;
+
+		if (i < npinned) {
+			if (r[i].value != (unsigned long long)rounds ||
+			    r[i].running != r[i].enabled)
+				exact = 0;
+			tap_diag("pinned %d: %llu of %ld, running %.3f", i,
+				 r[i].value, rounds, frac);
+			continue;
+		}
+		sum += frac;
+		if (!(r[i].running > 0 && r[i].running < r[i].enabled))
+			partial = 0;
+		if (scaled < rounds * (1 - tol) || scaled > rounds * (1 + tol))
+			scaled_ok = 0;
+		tap_diag("flexible %d: %llu of %ld, running %.3f, scaled %.0f",
+			 i, r[i].value, rounds, frac, scaled);
+	}
+	if (npinned)
+		tap_ok(exact, "%d pinned + %d flexible: the pinned ones run all the time and count all %ld writes",
+		       npinned, nflex, rounds);
+	tap_ok(partial, "%d pinned + %d flexible: each flexible one runs part of the time (0 < running < enabled)",
+	       npinned, nflex);
+	tap_ok(sum > expect_sum * 0.8 && sum < expect_sum * 1.2 + 0.05,
+	       "%d pinned + %d flexible: running fractions add up to %.2f, the %.0f registers left",
+	       npinned, nflex, sum, expect_sum);
+	tap_ok(scaled_ok, "%d pinned + %d flexible: every scaled count within %.0f%% of %ld",
+	       npinned, nflex, tol * 100, rounds);
+	close_all(fds, n);
+}
+
+/* Pinned and flexible meeting in one task's registers. */
+static void test_admission(int slots)
+{
+	int fds[MAX_EVENTS], n = 0, fd, i;
+
+	for (i = 0; i < slots; i++)
+		fds[n++] = open_watch(i, 1, 0, -1);
+	fd = open_watch(slots, 0, 0, -1);
+	tap_ok(fd < 0 && errno == ENOSPC, "%d pinned, then a flexible one: ENOSPC, no register left for it (fd %d errno %d)",
+	       slots, fd, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	close_all(fds, n);
+
+	n = 0;
+	fds[n++] = open_watch(0, 0, 0, -1);
+	for (i = 1; i < slots; i++)
+		fds[n++] = open_watch(i, 1, 0, -1);
+	for (i = 0; i < n && fds[i] >= 0; i++)
+		;
+	tap_ok(i == n, "a flexible one, then %d pinned: all open", slots - 1);
+	fd = open_watch(slots, 1, 0, -1);
+	tap_ok(fd < 0 && errno == ENOSPC, "... and pinned number %d: ENOSPC, the flexible ones keep their register (errno %d)",
+	       slots, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	/* More flexible ones fit for free. */
+	for (i = 0; i < 3; i++)
+		fds[n++] = open_watch(slots + i, 0, 0, -1);
+	tap_ok(fds[n - 1] >= 0 && fds[n - 2] >= 0 && fds[n - 3] >= 0,
+	       "... and three more flexible ones open");
+	close_all(fds, n);
+}
+
+static int pin_to(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static void pin_to_all(void)
+{
+	cpu_set_t set;
+	int cpu;
+
+	CPU_ZERO(&set);
+	for (cpu = 0; cpu < CPU_SETSIZE; cpu++)
+		CPU_SET(cpu, &set);
+	sched_setaffinity(0, sizeof(set), &set);
+}
+
+/* Registers a CPU's own breakpoints fill: a task's flexible ones there. */
+static void test_cpu_bound(int slots)
+{
+	int fds[MAX_EVENTS], n = 0, fd, i, ok = 1;
+	struct reading r;
+	long rounds;
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		tap_skip("one CPU", "CPU-bound pinned watchpoints on CPU 0 fill it");
+		return;
+	}
+	for (i = 0; i < slots; i++) {
+		fds[n] = open_watch(i, 1, -1, 0);
+		ok &= fds[n++] >= 0;
+	}
+	tap_ok(ok, "%d pinned CPU-bound watchpoints on CPU 0 open", slots);
+	fd = open_watch(slots, 0, 0, -1);
+	tap_ok(fd < 0 && errno == ENOSPC, "then this task's first flexible one, on every CPU: ENOSPC (errno %d)",
+	       fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	fd = open_watch(0, 0, 0, 1);
+	if (tap_ok(fd >= 0, "bound to CPU 1 instead: it opens (errno %d)",
+		   fd < 0 ? errno : 0)) {
+		pin_to(1);
+		rounds = write_rounds(1);
+		pin_to_all();
+		if (read_event(fd, &r))
+			memset(&r, 0, sizeof(r));
+		/* Enabled also runs while the task is on CPU 0. */
+		tap_ok(r.value == (unsigned long long)rounds && r.running > 0,
+		       "... and counts all %ld writes on CPU 1 (%llu)", rounds,
+		       r.value);
+		close(fd);
+	}
+	close_all(fds, n);
+}
+
+static void test_switch(int slots)
+{
+	int fds[MAX_EVENTS], n = 0, i, fd, err;
+
+	fd = open_watch(0, 0, 0, -1);
+	err = set_flexible(0);
+	tap_ok(err == EBUSY, "the switch refuses 0 while a flexible watchpoint exists (errno %d)",
+	       err);
+	if (fd >= 0)
+		close(fd);
+	err = set_flexible(0);
+	if (!tap_ok(!err, "with none left, writing 0 works (errno %d)", err))
+		return;
+	tap_ok(read_cap("flexible") == 0, "flexible reads 0");
+	for (i = 0; i < slots; i++)
+		fds[n++] = open_watch(i, 0, 0, -1);
+	tap_ok(fds[n - 1] >= 0, "switched off: %d non-pinned watchpoints open", slots);
+	fd = open_watch(slots, 0, 0, -1);
+	tap_ok(fd < 0 && errno == ENOSPC, "... and one more gets ENOSPC, as in 6.12 (errno %d)",
+	       fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	close_all(fds, n);
+	err = set_flexible(1);
+	tap_ok(!err && read_cap("flexible") == 1, "writing 1 turns it back on (errno %d)",
+	       err);
+}
+
+int main(void)
+{
+	int slots = guest_nr_data_slots(), caps_w, caps_b, shared;
+	int expect_shared = 0;
+
+#if defined(__x86_64__)
+	expect_shared = 1;
+#endif
+	caps_w = read_cap("caps/watchpoints");
+	caps_b = read_cap("caps/breakpoints");
+	shared = read_cap("caps/shared");
+	tap_ok(slots > 0 && caps_w == slots,
+	       "caps/watchpoints %d: the registers ptrace reports (%d)", caps_w,
+	       slots);
+	tap_ok(caps_b > 0 && (!expect_shared || caps_b == slots),
+	       "caps/breakpoints %d (x86: the same pool as watchpoints)", caps_b);
+	tap_ok(shared == expect_shared, "caps/shared %d", shared);
+	tap_ok(read_cap("flexible") == 1, "flexible mode is on by default");
+	if (slots < 2 || 2 * slots > MAX_EVENTS)
+		tap_bail("%d data registers: outside what the suite handles", slots);
+
+	test_admission(slots);
+	test_multiplex(slots, 0, 2 * slots, 0.20);
+	test_multiplex(slots, slots - 1, 5, 0.25);
+	test_cpu_bound(slots);
+	test_switch(slots);
+	guest_check_in_use();
+	return tap_done();
+}
