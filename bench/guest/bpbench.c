@@ -21,6 +21,13 @@
  *                               core's inheritance without any slot),
  *                               then P threads each create and join T
  *                               threads at once: us per thread created
+ *   bpbench spin B N REPS       N iterations of a loop that stores to an
+ *                               unwatched word while the thread holds B
+ *                               non-pinned watchpoints that never fire:
+ *                               ns per iteration. With more than the
+ *                               registers (B 8 on 4), perf rotates them
+ *                               every mux interval: B 8 against B 4 is
+ *                               the cost of rotation
  *   bpbench ptrace N REPS       a debugger arming and disarming one
  *                               watchpoint of a stopped tracee N times
  *                               (x86: POKEUSER of DR7; arm64: SETREGSET
@@ -255,6 +262,33 @@ static double inherit_round(int spawners, int batch)
 		fail("pthread_create in a spawner");
 	}
 	return (now_ns() - start) / 1e3 / (spawners * (batch + 1));
+}
+
+/* ---- spin: watchpoints that never fire, rotated or not ---- */
+
+#define MAX_SPIN_BPS 8
+
+static volatile uint64_t spin_words[MAX_SPIN_BPS], spin_sink;
+
+static double spin_round(int bps, long n)
+{
+	int fds[MAX_SPIN_BPS], i;
+	double start;
+	long k;
+
+	for (i = 0; i < bps; i++) {
+		/* Counting, not pinned: flexible where the kernel has them. */
+		fds[i] = watch_self(&spin_words[i], 1);
+		if (fds[i] < 0)
+			fail("perf_event_open");
+	}
+	start = now_ns();
+	for (k = 0; k < n; k++)
+		spin_sink = k;
+	start = now_ns() - start;
+	for (i = 0; i < bps; i++)
+		close(fds[i]);
+	return start / n;
 }
 
 /* ---- hits: the debug exception path ---- */
@@ -506,6 +540,17 @@ int main(int argc, char **argv)
 		pin_to_one_cpu();
 		for (i = 0; i < reps; i++)
 			v[i] = pingpong_round(bps, rounds);
+	} else if (argc == 5 && !strcmp(argv[1], "spin")) {
+		int bps = atoi(argv[2]);
+		long n = atol(argv[3]);
+
+		reps = atoi(argv[4]);
+		snprintf(key, sizeof(key), "spin/b%d", bps);
+		if (bps < 0 || bps > MAX_SPIN_BPS || reps < 1 ||
+		    reps > MAX_REPS || n < 1)
+			fail("bad arguments");
+		for (i = 0; i < reps; i++)
+			v[i] = spin_round(bps, n);
 	} else if (argc == 4 && !strcmp(argv[1], "ptrace")) {
 		long n = atol(argv[2]);
 		pid_t pid;
