@@ -122,6 +122,36 @@ static int set_flexible(int on)
 	return err;
 }
 
+/*
+ * With nothing held, the slots file's installed column (the registers
+ * each CPU's add()s took and del()s gave back) must be 0 everywhere: a
+ * count that drifts starves flexible breakpoints or overcommits.
+ */
+static void check_installed(const char *when)
+{
+	FILE *f = fopen("/sys/kernel/debug/hw_breakpoint/slots", "r");
+	int cpu, a, b, c, d, e, g, installed, bad = 0, rows = 0;
+	char line[256], t[16];
+
+	if (!f) {
+		tap_skip("no slots file", "%s: no register left installed", when);
+		return;
+	}
+	while (fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "%d %15s %d %d %d %d %d %d %d", &cpu, t, &a,
+			   &b, &c, &d, &e, &g, &installed) != 9)
+			continue;
+		rows++;
+		if (installed) {
+			bad++;
+			tap_diag("%s: %.*s", when, (int)strcspn(line, "\n"), line);
+		}
+	}
+	fclose(f);
+	tap_ok(rows && !bad, "%s: no register left installed on any CPU (%d of %d rows not 0)",
+	       when, bad, rows);
+}
+
 static void close_all(int *fds, int n)
 {
 	while (n--)
@@ -312,6 +342,86 @@ static void test_switch(int slots)
 	       err);
 }
 
+/* How many pinned watchpoints this thread can hold. */
+static int pinned_fit(void)
+{
+	int fds[MAX_EVENTS], n = 0;
+
+	while (n < MAX_EVENTS && (fds[n] = open_watch(n, 1, 0, -1)) >= 0)
+		n++;
+	close_all(fds, n);
+	return n;
+}
+
+#define SLOTS_FILE	"/sys/kernel/debug/hw_breakpoint/slots"
+
+/*
+ * <debugfs>/hw_breakpoint/slots against a known set: this task with two
+ * pinned and three flexible watchpoints (its use: 2 + a share of 1), and
+ * one pinned CPU-bound watchpoint on CPU 1.
+ */
+static void test_slots(int slots)
+{
+	int fds[8], n = 0, i, pid = getpid(), found_task = 0, found_cpu = 0;
+	const char *type = "data";
+	char line[256], want[128], comm[32];
+	FILE *f;
+
+#if defined(__x86_64__)
+	type = "shared";
+#endif
+	for (i = 0; i < 5; i++)
+		fds[n++] = open_watch(i, i < 2, 0, -1);
+	fds[n++] = open_watch(5, 1, -1, 1);
+	for (i = 0; i < n && fds[i] >= 0; i++)
+		;
+	if (!tap_ok(i == n, "a known set of 6 watchpoints opens") ||
+	    access(SLOTS_FILE, R_OK)) {
+		tap_skip("no set, or no " SLOTS_FILE, "the slots file lists them");
+		close_all(fds, n);
+		return;
+	}
+	f = fopen("/proc/self/comm", "r");
+	if (!f || !fgets(comm, sizeof(comm), f))
+		strcpy(comm, "?");
+	if (f)
+		fclose(f);
+	comm[strcspn(comm, "\n")] = 0;
+	snprintf(want, sizeof(want),
+		 "task %d %s %s: every cpu 3 (pinned 2 flexible 1)\n", pid,
+		 comm, type);
+	f = fopen(SLOTS_FILE, "r");
+	while (fgets(line, sizeof(line), f)) {
+		int cpu, regs, bound, pinned, flex, busiest, left, installed;
+		char t[16];
+
+		tap_diag("slots: %.*s", (int)strcspn(line, "\n"), line);
+		if (!strcmp(line, want))
+			found_task++;
+		if (sscanf(line, "%d %15s %d %d %d %d %d %d %d", &cpu, t, &regs,
+			   &bound, &pinned, &flex, &busiest, &left,
+			   &installed) == 9 && cpu == 1 && !strcmp(t, type) &&
+		    regs == slots && bound == 1 && pinned == 1 && flex == 0 &&
+		    busiest >= 3 && left == slots - 1 - busiest)
+			found_cpu++;
+	}
+	fclose(f);
+	tap_ok(found_task == 1, "slots: this task's line, its use 3 of which 1 a flexible share (%d found)",
+	       found_task);
+	tap_ok(found_cpu == 1, "slots: CPU 1 holds 1 pinned CPU-bound register, the busiest task 3, and the rest is free (%d found)",
+	       found_cpu);
+	close_all(fds, n);
+
+	found_task = 0;
+	f = fopen(SLOTS_FILE, "r");
+	while (f && fgets(line, sizeof(line), f))
+		found_task += !strncmp(line, "task ", 5);
+	if (f)
+		fclose(f);
+	tap_ok(!found_task, "slots: no task lines once they are closed (%d)",
+	       found_task);
+}
+
 int main(void)
 {
 	int slots = guest_nr_data_slots(), caps_w, caps_b, shared;
@@ -320,6 +430,7 @@ int main(void)
 #if defined(__x86_64__)
 	expect_shared = 1;
 #endif
+	check_installed("at the start");
 	caps_w = read_cap("caps/watchpoints");
 	caps_b = read_cap("caps/breakpoints");
 	shared = read_cap("caps/shared");
@@ -329,15 +440,23 @@ int main(void)
 	tap_ok(caps_b > 0 && (!expect_shared || caps_b == slots),
 	       "caps/breakpoints %d (x86: the same pool as watchpoints)", caps_b);
 	tap_ok(shared == expect_shared, "caps/shared %d", shared);
+	tap_ok(pinned_fit() == caps_w, "caps/watchpoints: as many pinned watchpoints fit in this thread (%d)",
+	       caps_w);
 	tap_ok(read_cap("flexible") == 1, "flexible mode is on by default");
 	if (slots < 2 || 2 * slots > MAX_EVENTS)
 		tap_bail("%d data registers: outside what the suite handles", slots);
 
 	test_admission(slots);
+	check_installed("after the admission cases");
 	test_multiplex(slots, 0, 2 * slots, 0.20);
+	check_installed("after 2N flexible");
 	test_multiplex(slots, slots - 1, 5, 0.25);
+	check_installed("after N-1 pinned + 5 flexible");
 	test_cpu_bound(slots);
+	check_installed("after the CPU-bound cases");
+	test_slots(slots);
 	test_switch(slots);
+	check_installed("at the end");
 	guest_check_in_use();
 	return tap_done();
 }

@@ -248,12 +248,34 @@ static bool bp_hist_empty(struct bp_hist *hist, enum bp_type_idx type)
 static bool bp_flexible_mode = true;
 static atomic_t bp_nr_flexible = ATOMIC_INIT(0);
 
-/* The mark bp_reserve_locked() leaves in pmu_private: see bp_flexible(). */
-static char bp_flexible_mark;
+/*
+ * What reservation decided about a breakpoint, kept in its pmu_private
+ * (nothing else of the breakpoint PMU uses it): its weight, computed once
+ * from its attr, and whether it is flexible. Its release, its add() and
+ * del() and the walks of its task's breakpoints read them back, so they
+ * agree with the reservation whatever context they run in. Written under
+ * the locks, while the event is not installed (modification disables it
+ * first).
+ */
+#define BP_PRIV_FLEXIBLE	1UL
+#define BP_PRIV_WEIGHT_SHIFT	1
+
+static void bp_set_priv(struct perf_event *bp, int weight, bool flexible)
+{
+	unsigned long priv = (unsigned long)weight << BP_PRIV_WEIGHT_SHIFT;
+
+	WRITE_ONCE(bp->pmu_private,
+		   (void *)(priv | (flexible ? BP_PRIV_FLEXIBLE : 0)));
+}
 
 static bool bp_flexible(const struct perf_event *bp)
 {
-	return bp->pmu_private == &bp_flexible_mark;
+	return (unsigned long)READ_ONCE(bp->pmu_private) & BP_PRIV_FLEXIBLE;
+}
+
+static int bp_weight(const struct perf_event *bp)
+{
+	return (unsigned long)READ_ONCE(bp->pmu_private) >> BP_PRIV_WEIGHT_SHIFT;
 }
 
 /*
@@ -296,16 +318,15 @@ struct bp_task_use {
  * itself (being reserved, released or modified): with @cpu < 0 summarise
  * them, otherwise also count their use of @cpu in *@on_cpu.
  */
-static struct bp_task_use bp_task_walk(struct perf_event *bp,
-				       enum bp_type_idx type, int cpu,
-				       struct bp_use *on_cpu)
+static struct bp_task_use __bp_task_walk(struct perf_event *bp,
+					 enum bp_type_idx type, int cpu,
+					 struct bp_use *on_cpu)
 {
 	struct bp_task_use use = { };
 	struct rhlist_head *chain, *pos;
 	struct perf_event *iter;
 	int weight;
 
-	bp_assert_locked(bp);
 	if (on_cpu)
 		*on_cpu = (struct bp_use){ };
 
@@ -316,7 +337,7 @@ static struct bp_task_use bp_task_walk(struct perf_event *bp,
 		/* Pairs with WRITE_ONCE() in bp_commit(): see bp_modify(). */
 		if (iter == bp || bp_slot_type(READ_ONCE(iter->attr.bp_type)) != type)
 			continue;
-		weight = hw_breakpoint_weight(&iter->attr);
+		weight = bp_weight(iter);
 		if (iter->cpu < 0)
 			use.any_cpu = bp_use_with(use.any_cpu, iter, weight);
 		else
@@ -326,6 +347,15 @@ static struct bp_task_use bp_task_walk(struct perf_event *bp,
 	}
 	rcu_read_unlock();
 	return use;
+}
+
+/* The walk for the allocator, with @bp's locks held. */
+static struct bp_task_use bp_task_walk(struct perf_event *bp,
+				       enum bp_type_idx type, int cpu,
+				       struct bp_use *on_cpu)
+{
+	bp_assert_locked(bp);
+	return __bp_task_walk(bp, type, cpu, on_cpu);
 }
 
 static struct bp_task_use bp_task_use(struct perf_event *bp,
@@ -511,23 +541,19 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 
 /* === Reserve, release, modify === */
 
-/*
- * Decide, under the locks, whether @bp is flexible (see bp_flexible()),
- * and leave the answer in @bp for its release and its add()s. Nothing
- * else of the breakpoint PMU uses pmu_private.
- */
-static void bp_mark_flexible(struct perf_event *bp, bool flexible)
+/* Record, under the locks, @bp's weight and whether it is flexible. */
+static void bp_mark(struct perf_event *bp, int weight, bool flexible)
 {
-	bp->pmu_private = flexible ? &bp_flexible_mark : NULL;
+	bp_set_priv(bp, weight, flexible);
 	if (flexible)
 		atomic_inc(&bp_nr_flexible);
 }
 
-static void bp_unmark_flexible(struct perf_event *bp)
+static void bp_unmark(struct perf_event *bp)
 {
 	if (bp_flexible(bp))
 		WARN_ON_ONCE(atomic_dec_return(&bp_nr_flexible) < 0);
-	bp->pmu_private = NULL;
+	bp_set_priv(bp, 0, false);
 }
 
 static int bp_reserve_locked(struct perf_event *bp)
@@ -537,8 +563,8 @@ static int bp_reserve_locked(struct perf_event *bp)
 	int ret;
 
 	bp_assert_locked(bp);
-	bp_mark_flexible(bp, bp_flexible_mode &&
-			 !bp->group_leader->attr.pinned);
+	bp_mark(bp, weight, bp_flexible_mode &&
+		!bp->group_leader->attr.pinned);
 	if (bp_slots_needed(bp, type, weight) > bp_nr_slots[type]) {
 		ret = -ENOSPC;
 		goto unmark;
@@ -554,7 +580,7 @@ static int bp_reserve_locked(struct perf_event *bp)
 		return 0;
 	bp_account(bp, type, weight, false);
 unmark:
-	bp_unmark_flexible(bp);
+	bp_unmark(bp);
 	return ret;
 }
 
@@ -566,8 +592,8 @@ static void bp_release_locked(struct perf_event *bp)
 	if (bp->hw.target)
 		WARN_ON_ONCE(rhltable_remove(&bp_task_table, &bp->hw.bp_list,
 					     bp_task_table_params));
-	bp_account(bp, type, hw_breakpoint_weight(&bp->attr), false);
-	bp_unmark_flexible(bp);
+	bp_account(bp, type, bp_weight(bp), false);
+	bp_unmark(bp);
 }
 
 /* The fields of a breakpoint's attr that modification may change. */
@@ -601,7 +627,7 @@ static int bp_move_locked(struct perf_event *bp,
 {
 	enum bp_type_idx old_type = bp_slot_type(bp->attr.bp_type);
 	enum bp_type_idx new_type = bp_slot_type(attr->bp_type);
-	int old_weight = hw_breakpoint_weight(&bp->attr);
+	int old_weight = bp_weight(bp);
 	int new_weight = hw_breakpoint_weight(attr);
 
 	bp_assert_locked(bp);
@@ -612,6 +638,7 @@ static int bp_move_locked(struct perf_event *bp,
 		return -ENOSPC;
 	}
 	bp_account(bp, new_type, new_weight, true);
+	bp_set_priv(bp, new_weight, bp_flexible(bp));
 	bp_commit(bp, attr, hw);
 	return 0;
 }
@@ -632,7 +659,7 @@ static int bp_modify(struct perf_event *bp, const struct perf_event_attr *attr,
 	int ret;
 
 	if (bp_slot_type(bp->attr.bp_type) == bp_slot_type(attr->bp_type) &&
-	    hw_breakpoint_weight(&bp->attr) == hw_breakpoint_weight(attr)) {
+	    bp_weight(bp) == hw_breakpoint_weight(attr)) {
 		bp_commit(bp, attr, hw);
 		return 0;
 	}
@@ -965,11 +992,124 @@ static int bp_in_use_show(struct seq_file *m, void *unused)
 }
 DEFINE_SHOW_ATTRIBUTE(bp_in_use);
 
+static const char *bp_type_name(enum bp_type_idx type)
+{
+	if (IS_ENABLED(CONFIG_HAVE_MIXED_BREAKPOINTS_REGS))
+		return "shared";
+	return type == TYPE_INST ? "inst" : "data";
+}
+
+/* One task's line: its use of every CPU, and of those where it differs. */
+static void bp_slots_task(struct seq_file *m, struct perf_event *first,
+			  enum bp_type_idx type)
+{
+	bool counted = bp_slot_type(first->attr.bp_type) == type;
+	int weight = bp_weight(first);
+	struct task_struct *tsk = first->hw.target;
+	struct bp_task_use use;
+	struct bp_use on_cpu;
+	int cpu;
+
+	/*
+	 * bp_tables_sem held for writing stops every task's reservations,
+	 * so the walk needs no task lock. @first itself is left out of it:
+	 * count it back in.
+	 */
+	lockdep_assert_held_write(&bp_tables_sem);
+	use = __bp_task_walk(first, type, -1, NULL);
+	if (counted && first->cpu < 0)
+		use.any_cpu = bp_use_with(use.any_cpu, first, weight);
+	else if (counted)
+		use.one_cpu = true;
+	if (!bp_use_slots(use.any_cpu) && !use.one_cpu)
+		return;
+
+	seq_printf(m, "task %d %s %s: every cpu %d (pinned %d flexible %d)",
+		   task_pid_nr(tsk), tsk->comm, bp_type_name(type),
+		   bp_use_slots(use.any_cpu), use.any_cpu.pinned,
+		   use.any_cpu.flex);
+	for_each_possible_cpu(cpu) {
+		if (!use.one_cpu)
+			break;
+		__bp_task_walk(first, type, cpu, &on_cpu);
+		if (counted && (first->cpu < 0 || first->cpu == cpu))
+			on_cpu = bp_use_with(on_cpu, first, weight);
+		if (bp_use_slots(on_cpu) != bp_use_slots(use.any_cpu))
+			seq_printf(m, ", cpu%d %d", cpu, bp_use_slots(on_cpu));
+	}
+	seq_putc(m, '\n');
+}
+
+/*
+ * <debugfs>/hw_breakpoint/slots: who holds the registers, for whoever
+ * got -ENOSPC. Per CPU and type: the registers, the CPU-bound use
+ * (pinned, and the flexible share), the busiest task's use there, what
+ * is left for a new breakpoint, and the registers installed now; then a
+ * line per task and type with breakpoints: its use on every CPU, and on
+ * the CPUs where it differs. No addresses. The tables are read under
+ * bp_tables_sem for writing, which stops every reservation for the
+ * read; "installed" is a snapshot of counters each CPU changes alone.
+ */
+static int bp_slots_show(struct seq_file *m, void *unused)
+{
+	struct rhashtable_iter iter;
+	struct hw_perf_event *hw;
+	struct perf_event *bp;
+	int cpu, type;
+
+	percpu_down_write(&bp_tables_sem);
+	seq_printf(m, "flexible mode %d, %d flexible breakpoints\n",
+		   bp_flexible_mode, atomic_read(&bp_nr_flexible));
+	seq_puts(m, "cpu type registers cpu_bound pinned flexible busiest_task free installed\n");
+	for_each_possible_cpu(cpu) {
+		for (type = 0; type < TYPE_MAX; type++) {
+			struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
+			int busiest = max(bp_hist_top(&use->tasks, type),
+					  bp_hist_top(&bp_all_cpus[type].any_cpu_tasks,
+						      type));
+			/* Changed by its CPU alone, unlocked: a snapshot. */
+			int installed = data_race(use->installed);
+
+			seq_printf(m, "%d %s %d %d %d %d %d %d %d\n", cpu,
+				   bp_type_name(type), bp_nr_slots[type],
+				   use->cpu_bound, use->pinned,
+				   bp_hist_top(&use->flex, type), busiest,
+				   bp_nr_slots[type] - use->cpu_bound - busiest,
+				   installed);
+		}
+	}
+
+	rhashtable_walk_enter(&bp_task_table.ht, &iter);
+	rhashtable_walk_start(&iter);
+	while ((hw = rhashtable_walk_next(&iter))) {
+		struct rhlist_head *chain;
+
+		if (IS_ERR(hw))
+			continue;	/* a resize: a task may show twice */
+		/* The table's objects are hw_perf_events (its offsets). */
+		bp = container_of(hw, struct perf_event, hw);
+		/* Once per task: at the head of its chain. */
+		chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
+					bp_task_table_params);
+		if (!chain || container_of(chain, struct perf_event,
+					   hw.bp_list) != bp)
+			continue;
+		for (type = 0; type < TYPE_MAX; type++)
+			bp_slots_task(m, bp, type);
+	}
+	rhashtable_walk_stop(&iter);
+	rhashtable_walk_exit(&iter);
+	percpu_up_write(&bp_tables_sem);
+	return 0;
+}
+DEFINE_SHOW_ATTRIBUTE(bp_slots);
+
 static int __init bp_debugfs_init(void)
 {
 	struct dentry *dir = debugfs_create_dir("hw_breakpoint", NULL);
 
 	debugfs_create_file("in_use", 0444, dir, NULL, &bp_in_use_fops);
+	debugfs_create_file("slots", 0400, dir, NULL, &bp_slots_fops);
 	return 0;
 }
 late_initcall(bp_debugfs_init);
@@ -1067,7 +1207,7 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
-	int weight = hw_breakpoint_weight(&bp->attr);
+	int weight = bp_weight(bp);
 	bool flexible = bp_flexible(bp);
 	int ret;
 
@@ -1100,7 +1240,7 @@ static void bp_pmu_del(struct perf_event *bp, int flags)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
-	int weight = hw_breakpoint_weight(&bp->attr);
+	int weight = bp_weight(bp);
 
 	arch_uninstall_hw_breakpoint(bp);
 	cpu_use->installed -= weight;

@@ -668,9 +668,9 @@ static int model_add(struct perf_event *ev, int task, int cpu, int type,
 		nr_model++;
 	model[i] = (struct model_bp){ ev, task, cpu, type, weight, raw,
 				      model_flexible(&ev->attr) };
-	if (bp_flexible(ev) != model[i].flex)
-		fail("breakpoint %d: flexible %d, the model says %d", i,
-		     bp_flexible(ev), model[i].flex);
+	if (bp_flexible(ev) != model[i].flex || bp_weight(ev) != weight)
+		fail("breakpoint %d: flexible %d weight %d, the model says %d and %d",
+		     i, bp_flexible(ev), bp_weight(ev), model[i].flex, weight);
 	ev->test_id = i;
 	return i;
 }
