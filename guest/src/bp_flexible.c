@@ -353,6 +353,66 @@ static int pinned_fit(void)
 	return n;
 }
 
+/* A cpu-clock group leader on this thread, pinned or not. */
+static int open_leader(int pinned)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE, .size = sizeof(attr),
+		.config = PERF_COUNT_SW_CPU_CLOCK, .pinned = pinned,
+		.exclude_kernel = 1, .exclude_hv = 1,
+	};
+
+	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+static int open_member(int i, int leader)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_W, .bp_len = 8,
+		.bp_addr = (uintptr_t)&words[i],
+		.exclude_kernel = 1, .exclude_hv = 1,
+	};
+
+	return syscall(SYS_perf_event_open, &attr, 0, -1, leader, 0);
+}
+
+/*
+ * The group leader decides: watchpoints (attr.pinned clear, as members
+ * must have it) in a group led by a pinned event are pinned, each taking
+ * a register; in a group led by a flexible one, flexible.
+ */
+static void test_groups(int slots)
+{
+	int fds[MAX_EVENTS], n, i, fd, leader;
+
+	for (int pinned = 1; pinned >= 0; pinned--) {
+		leader = open_leader(pinned);
+		if (!tap_ok(leader >= 0, "a %s cpu-clock group leader opens (errno %d)",
+			    pinned ? "pinned" : "flexible",
+			    leader < 0 ? errno : 0))
+			continue;
+		n = 0;
+		for (i = 0; i < slots; i++)
+			fds[n++] = open_member(i, leader);
+		for (i = 0; i < n && fds[i] >= 0; i++)
+			;
+		fd = open_member(slots, leader);
+		if (pinned)
+			tap_ok(i == n && fd < 0 && errno == ENOSPC,
+			       "led by a pinned event: %d watchpoints fit, the next gets ENOSPC (%d opened, errno %d)",
+			       slots, i, fd < 0 ? errno : 0);
+		else
+			tap_ok(i == n && fd >= 0,
+			       "led by a flexible event: %d watchpoints are flexible and all open (errno %d)",
+			       slots + 1, fd < 0 ? errno : 0);
+		if (fd >= 0)
+			close(fd);
+		close_all(fds, n);
+		close(leader);
+	}
+}
+
 #define SLOTS_FILE	"/sys/kernel/debug/hw_breakpoint/slots"
 
 /*
@@ -454,6 +514,8 @@ int main(void)
 	check_installed("after N-1 pinned + 5 flexible");
 	test_cpu_bound(slots);
 	check_installed("after the CPU-bound cases");
+	test_groups(slots);
+	check_installed("after the groups");
 	test_slots(slots);
 	test_switch(slots);
 	check_installed("at the end");
