@@ -57,8 +57,13 @@ struct bp_cpu_use {
 	 */
 	int		cpu_bound;
 	int		pinned;
-	/* Flexible breakpoints bound to this CPU and no task, by weight. */
+	/*
+	 * Flexible breakpoints bound to this CPU and no task, by weight, and
+	 * its top, the flexible share, kept so that pinned ones never read
+	 * the histogram.
+	 */
 	struct bp_hist	flex;
+	int		flex_share;
 	/*
 	 * Registers held on this CPU through bp_pmu_add(): by every event,
 	 * and by the flexible events of the CPU's own context. Changed by
@@ -388,7 +393,7 @@ static struct bp_use bp_cpu_use_with(struct perf_event *bp,
 	struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
 	struct bp_use use = {
 		.pinned	= cpu_use->pinned,
-		.flex	= bp_hist_top(&cpu_use->flex, type),
+		.flex	= cpu_use->flex_share,
 	};
 
 	return bp_use_with(use, bp, weight);
@@ -468,11 +473,15 @@ static void bp_account_cpu(struct perf_event *bp, enum bp_type_idx type,
 	int before = cpu_use->cpu_bound, after;
 
 	lockdep_assert_held_write(&bp_tables_sem);
-	if (bp_flexible(bp))
+	if (bp_flexible(bp)) {
 		bp_hist_switch(&cpu_use->flex, type, 0, weight, add);
-	else
+		/* bp_flex_may_add() reads it without the lock. */
+		WRITE_ONCE(cpu_use->flex_share,
+			   bp_hist_top(&cpu_use->flex, type));
+	} else {
 		cpu_use->pinned += add ? weight : -weight;
-	after = cpu_use->pinned + bp_hist_top(&cpu_use->flex, type);
+	}
+	after = cpu_use->pinned + cpu_use->flex_share;
 	bp_hist_move(&bp_all_cpus[type].cpu_bound, type, before, after);
 	/* bp_flex_may_add() reads it without the lock. */
 	WRITE_ONCE(cpu_use->cpu_bound, after);
@@ -1073,7 +1082,7 @@ static int bp_slots_show(struct seq_file *m, void *unused)
 			seq_printf(m, "%d %s %d %d %d %d %d %d %d\n", cpu,
 				   bp_type_name(type), bp_nr_slots[type],
 				   use->cpu_bound, use->pinned,
-				   bp_hist_top(&use->flex, type), busiest,
+				   use->flex_share, busiest,
 				   bp_nr_slots[type] - use->cpu_bound - busiest,
 				   installed);
 		}
@@ -1191,7 +1200,7 @@ static bool bp_flex_may_add(struct perf_event *bp, struct bp_cpu_use *cpu_use,
 		return true;
 
 	limit -= READ_ONCE(cpu_use->cpu_bound) -
-		 bp_hist_top_racy(&cpu_use->flex, type) +
+		 READ_ONCE(cpu_use->flex_share) +
 		 max(bp_hist_top_racy(&cpu_use->tasks, type),
 		     bp_hist_top_racy(&bp_all_cpus[type].any_cpu_tasks, type));
 	return cpu_use->flex_installed + weight <= limit;

@@ -720,7 +720,8 @@ static void check_tables(void)
 			int tasks_hist[16] = { 0 };
 
 			n = rc.use[type][0][cpu];
-			if (use->cpu_bound != n || use->pinned != rc.pinned[type][0][cpu])
+			if (use->cpu_bound != n || use->pinned != rc.pinned[type][0][cpu] ||
+			    use->flex_share != rc.flex[type][0][cpu])
 				fail("CPU %d type %d: cpu_bound %d (pinned %d), recount %d (%d)",
 				     cpu, type, use->cpu_bound, use->pinned, n,
 				     rc.pinned[type][0][cpu]);
