@@ -682,6 +682,19 @@ static void model_del(int i)
 		nr_model--;
 }
 
+/* Release model entry @i's breakpoint, the way it was reserved, and drop it. */
+static void model_release(int i)
+{
+	if (model[i].raw) {
+		if (dbg_release_bp_slot(model[i].ev))
+			fail("dbg_release_bp_slot() with no lock held");
+		free(model[i].ev);
+	} else {
+		unregister_hw_breakpoint(model[i].ev);
+	}
+	model_del(i);
+}
+
 static int model_pick(void)
 {
 	int i, n = 0, pick = -1;
@@ -911,14 +924,7 @@ static void op_release(void)
 
 	if (i < 0)
 		return;
-	if (model[i].raw) {
-		if (dbg_release_bp_slot(model[i].ev))
-			fail("dbg_release_bp_slot() with no lock held");
-		free(model[i].ev);
-	} else {
-		unregister_hw_breakpoint(model[i].ev);
-	}
-	model_del(i);
+	model_release(i);
 	stats[ST_RELEASE]++;
 }
 
@@ -1130,13 +1136,7 @@ static void op_mode(void)
 	if (!on && chance(4)) {
 		for (i = 0; i < nr_model; i++) {
 			if (model[i].ev && model[i].flex) {
-				if (model[i].raw) {
-					dbg_release_bp_slot(model[i].ev);
-					free(model[i].ev);
-				} else {
-					unregister_hw_breakpoint(model[i].ev);
-				}
-				model_del(i);
+				model_release(i);
 				stats[ST_RELEASE]++;
 			}
 		}
@@ -1265,15 +1265,10 @@ static void machine_down(void)
 	while (nr_model) {
 		int i = nr_model - 1;
 
-		if (model[i].ev) {
-			if (model[i].raw) {
-				dbg_release_bp_slot(model[i].ev);
-				free(model[i].ev);
-			} else {
-				unregister_hw_breakpoint(model[i].ev);
-			}
-		}
-		model_del(i);
+		if (model[i].ev)
+			model_release(i);
+		else
+			model_del(i);
 	}
 	check_tables();
 	bp_tables_ready = false;
