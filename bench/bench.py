@@ -383,27 +383,35 @@ def parse(text, expected):
     return figures, notes
 
 
+# Ratios within one boot: a figure (matched) over its floor (the same
+# match with the floor's template), saved as overhead/ + the figure's
+# key with the overhead prefix below.
+OVERHEADS = (
+    # b>0 over b0 of the same shape
+    (r"^thread/(p\d+_t\d+)_b([1-9]\d*)$", "thread/{0}_b0", "overhead/thread/{0}_b{1}"),
+    (r"^perf/thread/(p\d+_t\d+)_b([1-9]\d*)$", "perf/thread/{0}_b0",
+     "overhead/perf/{0}_b{1}"),
+    # inherit: software events over none, breakpoints over as many
+    # software events
+    (r"^inherit/(p\d+_t\d+)_b([1-9]\d*)_sw$", "inherit/{0}_b0_sw",
+     "overhead/inherit/{0}_b{1}_sw"),
+    (r"^inherit/(p\d+_t\d+)_b([1-9]\d*)_bp$", "inherit/{0}_b{1}_sw",
+     "overhead/inherit/{0}_b{1}_bp"),
+    # rotation: 8 flexible watchpoints on 4 registers over 4
+    (r"^spin/b(8)$", "spin/b4", "overhead/spin/b{0}"),
+)
+
+
 def derive(figures):
-    """Ratios within one boot: b>0 over b0 of the same shape."""
+    """The OVERHEADS ratios of one boot's figures (None if one is missing)."""
     extra = {}
     for key, v in figures.items():
-        for prefix, dst in (("thread/", "overhead/thread/"),
-                            ("perf/thread/", "overhead/perf/")):
-            m = re.match("^" + re.escape(prefix) + r"(p\d+_t\d+)_b(\d+)$", key)
-            if m and m.group(2) != "0":
-                floor = figures.get(f"{prefix}{m.group(1)}_b0")
-                extra[f"{dst}{m.group(1)}_b{m.group(2)}"] = \
+        for pattern, floor_key, dst in OVERHEADS:
+            m = re.match(pattern, key)
+            if m:
+                floor = figures.get(floor_key.format(*m.groups()))
+                extra[dst.format(*m.groups())] = \
                     v / floor if v and floor else None
-        if key == "spin/b8":
-            floor = figures.get("spin/b4")
-            extra["overhead/spin/b8"] = v / floor if v and floor else None
-        # inherit: software events over none, breakpoints over the same
-        # number of software events.
-        m = re.match(r"^inherit/(p\d+_t\d+)_b(\d+)_(sw|bp)$", key)
-        if m and m.group(2) != "0":
-            base = "b0_sw" if m.group(3) == "sw" else f"b{m.group(2)}_sw"
-            floor = figures.get(f"inherit/{m.group(1)}_{base}")
-            extra[f"overhead/{key}"] = v / floor if v and floor else None
     return extra
 
 

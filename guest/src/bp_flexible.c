@@ -44,17 +44,27 @@ static long long now_ns(void)
 	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
 }
 
-/* A counting write watchpoint on words[i], this thread, on @cpu or any. */
-static int open_watch(int i, int pinned, int pid, int cpu)
+/*
+ * A counting write watchpoint on words[i], of @pid (0: this thread) on
+ * @cpu (or any), in the group of @group (or its own).
+ */
+static int open_watch_in(int i, int pinned, int pid, int cpu, int group)
 {
 	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
+		.bp_type = HW_BREAKPOINT_W, .bp_len = 8,
+		.bp_addr = (uintptr_t)&words[i],
 		.exclude_kernel = 1, .exclude_hv = 1, .pinned = pinned,
 		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
 			       PERF_FORMAT_TOTAL_TIME_RUNNING,
 	};
 
-	return perf_bp_open((const void *)&words[i], HW_BREAKPOINT_W, 8, pid,
-			    cpu, &attr);
+	return syscall(SYS_perf_event_open, &attr, pid, cpu, group, 0);
+}
+
+static int open_watch(int i, int pinned, int pid, int cpu)
+{
+	return open_watch_in(i, pinned, pid, cpu, -1);
 }
 
 struct reading {
@@ -85,26 +95,14 @@ static noinline long write_rounds(int n)
 	return rounds;
 }
 
-static int read_file(const char *name, char *buf, int len)
-{
-	char path[128];
-	FILE *f;
-	int ok;
-
-	snprintf(path, sizeof(path), PMU_DIR "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	ok = fgets(buf, len, f) != NULL;
-	fclose(f);
-	return ok ? 0 : -1;
-}
-
+/* An integer file of the PMU's directory, or -1. */
 static int read_cap(const char *name)
 {
-	char buf[32];
+	char path[128];
+	int v;
 
-	return read_file(name, buf, sizeof(buf)) ? -1 : atoi(buf);
+	snprintf(path, sizeof(path), PMU_DIR "%s", name);
+	return guest_read_int(path, &v) ? -1 : v;
 }
 
 /* Write @val to the switch: 0 or an errno. */
@@ -365,18 +363,6 @@ static int open_leader(int pinned)
 	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
 }
 
-static int open_member(int i, int leader)
-{
-	struct perf_event_attr attr = {
-		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
-		.bp_type = HW_BREAKPOINT_W, .bp_len = 8,
-		.bp_addr = (uintptr_t)&words[i],
-		.exclude_kernel = 1, .exclude_hv = 1,
-	};
-
-	return syscall(SYS_perf_event_open, &attr, 0, -1, leader, 0);
-}
-
 /*
  * The group leader decides: watchpoints (attr.pinned clear, as members
  * must have it) in a group led by a pinned event are pinned, each taking
@@ -394,10 +380,10 @@ static void test_groups(int slots)
 			continue;
 		n = 0;
 		for (i = 0; i < slots; i++)
-			fds[n++] = open_member(i, leader);
+			fds[n++] = open_watch_in(i, 0, 0, -1, leader);
 		for (i = 0; i < n && fds[i] >= 0; i++)
 			;
-		fd = open_member(slots, leader);
+		fd = open_watch_in(slots, 0, 0, -1, leader);
 		if (pinned)
 			tap_ok(i == n && fd < 0 && errno == ENOSPC,
 			       "led by a pinned event: %d watchpoints fit, the next gets ENOSPC (%d opened, errno %d)",

@@ -187,15 +187,9 @@ static volatile struct {
 
 static int read_sysfs_int(const char *path)
 {
-	FILE *f = fopen(path, "r");
-	int v = -1;
+	int v;
 
-	if (f) {
-		if (fscanf(f, "%d", &v) != 1)
-			v = -1;
-		fclose(f);
-	}
-	return v;
+	return guest_read_int(path, &v) ? -1 : v;
 }
 
 /*

@@ -211,18 +211,29 @@ static void bp_hist_move(struct bp_hist *hist, enum bp_type_idx type,
 		atomic_inc(&hist->nr[to - 1]);
 }
 
-/* The most slots any owner counted in @hist takes. */
-static int bp_hist_top(struct bp_hist *hist, enum bp_type_idx type)
+/*
+ * The most slots any owner counted in @hist takes. Without the locks
+ * (bp_flex_may_add()) the answer may be stale by the time it is used.
+ */
+static int bp_hist_top_racy(struct bp_hist *hist, enum bp_type_idx type)
 {
 	int i;
 
 	for (i = bp_nr_slots[type]; i > 0; i--) {
-		/* Callers need a snapshot no one is changing. */
-		ASSERT_EXCLUSIVE_WRITER(hist->nr[i - 1]);
 		if (atomic_read(&hist->nr[i - 1]))
 			return i;
 	}
 	return 0;
+}
+
+/* The same, for callers that need a snapshot no one is changing. */
+static int bp_hist_top(struct bp_hist *hist, enum bp_type_idx type)
+{
+	int i;
+
+	for (i = 0; i < bp_nr_slots[type]; i++)
+		ASSERT_EXCLUSIVE_WRITER(hist->nr[i]);
+	return bp_hist_top_racy(hist, type);
 }
 
 static bool bp_hist_empty(struct bp_hist *hist, enum bp_type_idx type)
@@ -1037,9 +1048,7 @@ static void bp_slots_task(struct seq_file *m, struct perf_event *first,
 		   task_pid_nr(tsk), tsk->comm, bp_type_name(type),
 		   bp_use_slots(use.any_cpu), use.any_cpu.pinned,
 		   use.any_cpu.flex);
-	for_each_possible_cpu(cpu) {
-		if (!use.one_cpu)
-			break;
+	for_each_cpu(cpu, use.one_cpu ? cpu_possible_mask : cpu_none_mask) {
 		__bp_task_walk(first, type, cpu, &on_cpu);
 		if (counted && (first->cpu < 0 || first->cpu == cpu))
 			on_cpu = bp_use_with(on_cpu, first, weight);
@@ -1164,18 +1173,6 @@ static int bp_event_init(struct perf_event *bp)
 static void bp_pmu_set_running(struct perf_event *bp, bool running)
 {
 	bp->hw.state = running ? 0 : PERF_HES_STOPPED;
-}
-
-/* The most slots any owner counted in @hist takes, read without the lock. */
-static int bp_hist_top_racy(struct bp_hist *hist, enum bp_type_idx type)
-{
-	int i;
-
-	for (i = bp_nr_slots[type]; i > 0; i--) {
-		if (atomic_read(&hist->nr[i - 1]))
-			return i;
-	}
-	return 0;
 }
 
 /*
