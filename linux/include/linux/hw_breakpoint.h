@@ -29,6 +29,68 @@ enum bp_type_idx {
 
 int __init init_hw_breakpoint(void);
 
+#ifndef HW_BREAKPOINT_MAX_REGS
+/* The most debug registers of one kind any CPU has (arm's 16). */
+#define HW_BREAKPOINT_MAX_REGS	16
+#endif
+
+/**
+ * struct hw_breakpoint_regs - who holds one CPU's debug registers of a kind
+ * @owner: the event in each register, or NULL
+ * @held: a bit for each register that has an owner
+ *
+ * The core's register map, one per CPU and &enum bp_type_idx. Only its
+ * own CPU changes it, with interrupts off (perf's add() and del(), and
+ * kgdb through hw_breakpoint_install()). An owner is set before the arch
+ * programs its register and cleared after the arch has cleared it, so a
+ * debug exception on that CPU, which reads the map without a lock, finds
+ * the owner of every register that can have hit; the event stays alive
+ * for as long as it is in the map. Other CPUs read it racily, for
+ * diagnostics only.
+ */
+struct hw_breakpoint_regs {
+	struct perf_event	*owner[HW_BREAKPOINT_MAX_REGS];
+	unsigned long		held;
+};
+
+DECLARE_PER_CPU(struct hw_breakpoint_regs, hw_breakpoint_regs[TYPE_MAX]);
+
+/**
+ * hw_breakpoint_owner - the event holding a debug register of this CPU
+ * @type: the register's kind
+ * @reg: its number
+ *
+ * Context: interrupts disabled (a debug exception handler, or the arch's
+ * own install and clear paths).
+ * Return: the event, or NULL if the register is free.
+ */
+static __always_inline struct perf_event *
+hw_breakpoint_owner(enum bp_type_idx type, unsigned int reg)
+{
+	return this_cpu_read(hw_breakpoint_regs[type].owner[reg]);
+}
+
+int hw_breakpoint_install(struct perf_event *bp);
+void hw_breakpoint_uninstall(struct perf_event *bp);
+
+/*
+ * An arch that lets the core choose its registers defines
+ * arch_hw_breakpoint_program (as itself) in <asm/hw_breakpoint.h> and
+ * implements both functions below; the core then never calls its
+ * arch_install_hw_breakpoint(), which is kept, if at all, for kgdb:
+ *
+ * arch_hw_breakpoint_program() puts piece @piece (0 up to the event's
+ * weight less one) of @bp in register @reg of its kind on this CPU, and
+ * arch_hw_breakpoint_clear() disables that register again. The core has
+ * recorded @bp as the register's owner before the first and clears it
+ * after the second. Neither may fail: the register is free and valid.
+ * Both run with interrupts off on the CPU concerned.
+ */
+#ifdef arch_hw_breakpoint_program
+void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int reg);
+void arch_hw_breakpoint_clear(struct perf_event *bp, int reg);
+#endif
+
 /**
  * hw_breakpoint_init - start the attributes of an in-kernel breakpoint
  * @attr: the attributes to fill

@@ -65,11 +65,12 @@ struct bp_cpu_use {
 	struct bp_hist	flex;
 	int		flex_share;
 	/*
-	 * Registers held on this CPU through bp_pmu_add(): by every event,
-	 * and by the flexible events of the CPU's own context. Changed by
-	 * this CPU alone, with interrupts off.
+	 * Registers of this CPU held by flexible events: a bit for each
+	 * (beside the map's @held, for the slots file), and the number held
+	 * by those of the CPU's own context (for bp_flex_may_add()). Changed
+	 * by this CPU alone, with interrupts off.
 	 */
-	int		installed;
+	unsigned long	flex_held;
 	int		flex_installed;
 	/*
 	 * Tasks with at least one breakpoint bound to a single CPU, by the
@@ -80,6 +81,9 @@ struct bp_cpu_use {
 };
 
 static DEFINE_PER_CPU(struct bp_cpu_use, bp_cpu_use[TYPE_MAX]);
+
+/* The register map: see struct hw_breakpoint_regs. */
+DEFINE_PER_CPU(struct hw_breakpoint_regs, hw_breakpoint_regs[TYPE_MAX]);
 
 /* The tables of one type of slot that span all CPUs. */
 static struct bp_all_cpus {
@@ -1062,11 +1066,13 @@ static void bp_slots_task(struct seq_file *m, struct perf_event *first,
  * <debugfs>/hw_breakpoint/slots: who holds the registers, for whoever
  * got -ENOSPC. Per CPU and type: the registers, the CPU-bound use
  * (pinned, and the flexible share), the busiest task's use there, what
- * is left for a new breakpoint, and the registers installed now; then a
- * line per task and type with breakpoints: its use on every CPU, and on
- * the CPUs where it differs. No addresses. The tables are read under
- * bp_tables_sem for writing, which stops every reservation for the
- * read; "installed" is a snapshot of counters each CPU changes alone.
+ * is left for a new breakpoint, the registers installed now and the map
+ * of them (one character per register: P held by a pinned event, F by a
+ * flexible one, - free); then a line per task and type with breakpoints:
+ * its use on every CPU, and on the CPUs where it differs. No addresses.
+ * The tables are read under bp_tables_sem for writing, which stops every
+ * reservation for the read; "installed" and the map are a snapshot of
+ * the register map, which each CPU changes alone.
  */
 static int bp_slots_show(struct seq_file *m, void *unused)
 {
@@ -1078,22 +1084,32 @@ static int bp_slots_show(struct seq_file *m, void *unused)
 	percpu_down_write(&bp_tables_sem);
 	seq_printf(m, "flexible mode %d, %d flexible breakpoints\n",
 		   bp_flexible_mode, atomic_read(&bp_nr_flexible));
-	seq_puts(m, "cpu type registers cpu_bound pinned flexible busiest_task free installed\n");
+	seq_puts(m, "cpu type registers cpu_bound pinned flexible busiest_task free installed map\n");
 	for_each_possible_cpu(cpu) {
 		for (type = 0; type < TYPE_MAX; type++) {
 			struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
 			int busiest = max(bp_hist_top(&use->tasks, type),
 					  bp_hist_top(&bp_all_cpus[type].any_cpu_tasks,
 						      type));
+			struct hw_breakpoint_regs *regs =
+				per_cpu_ptr(&hw_breakpoint_regs[type], cpu);
 			/* Changed by its CPU alone, unlocked: a snapshot. */
-			int installed = data_race(use->installed);
+			unsigned long held = data_race(regs->held);
+			/* The same CPU's, the same snapshot. */
+			unsigned long flex = data_race(use->flex_held);
+			char map[HW_BREAKPOINT_MAX_REGS + 1];
+			int reg;
 
-			seq_printf(m, "%d %s %d %d %d %d %d %d %d\n", cpu,
+			for (reg = 0; reg < bp_nr_slots[type]; reg++)
+				map[reg] = !(held & BIT(reg)) ? '-' :
+					   (flex & BIT(reg)) ? 'F' : 'P';
+			map[reg] = 0;
+			seq_printf(m, "%d %s %d %d %d %d %d %d %d %s\n", cpu,
 				   bp_type_name(type), bp_nr_slots[type],
 				   use->cpu_bound, use->pinned,
 				   use->flex_share, busiest,
 				   bp_nr_slots[type] - use->cpu_bound - busiest,
-				   installed);
+				   (int)hweight_long(held), map);
 		}
 	}
 
@@ -1169,6 +1185,116 @@ static int bp_event_init(struct perf_event *bp)
 	return 0;
 }
 
+/* === The register map === */
+
+/* Give up the registers @bp holds in @regs; the arch has cleared them. */
+static void bp_regs_drop(struct hw_breakpoint_regs *regs,
+			 struct bp_cpu_use *cpu_use, struct perf_event *bp)
+{
+	unsigned long held = regs->held;
+	int reg;
+
+	for_each_set_bit(reg, &held, HW_BREAKPOINT_MAX_REGS) {
+		if (regs->owner[reg] != bp)
+			continue;
+		/* Written once the register is off: see struct hw_breakpoint_regs. */
+		barrier();
+		WRITE_ONCE(regs->owner[reg], NULL);
+		WRITE_ONCE(regs->held, regs->held & ~BIT(reg));
+		WRITE_ONCE(cpu_use->flex_held, cpu_use->flex_held & ~BIT(reg));
+	}
+}
+
+/* Have the arch clear the registers @bp holds in @regs. */
+#ifdef arch_hw_breakpoint_program
+static void bp_regs_clear(struct hw_breakpoint_regs *regs,
+			  struct perf_event *bp)
+{
+	unsigned long held = regs->held;
+	int reg;
+
+	for_each_set_bit(reg, &held, HW_BREAKPOINT_MAX_REGS) {
+		if (regs->owner[reg] == bp)
+			arch_hw_breakpoint_clear(bp, reg);
+	}
+}
+#else
+static void bp_regs_clear(struct hw_breakpoint_regs *regs,
+			  struct perf_event *bp)
+{
+	arch_uninstall_hw_breakpoint(bp);
+}
+#endif
+
+/**
+ * hw_breakpoint_install - give a breakpoint its registers on this CPU
+ * @bp: the breakpoint, parsed by the arch
+ *
+ * Takes as many free registers of @bp's kind as its weight, all or none,
+ * the lowest first, records @bp as their owner and has the arch program
+ * them. perf's add() calls it, and kgdb does, through the arch, for the
+ * breakpoints it installs outside perf.
+ *
+ * Context: interrupts disabled, on the CPU that is to watch.
+ * Return: 0, or -EBUSY when too few registers are free.
+ */
+int hw_breakpoint_install(struct perf_event *bp)
+{
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
+	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
+	/* kgdb may install an event whose reservation it dropped: 1. */
+	int weight = max(bp_weight(bp), 1), piece, reg;
+	unsigned long free, mine = 0;
+
+	lockdep_assert_irqs_disabled();
+	if (!bp_nr_slots[type])
+		return -EBUSY;
+	free = ~regs->held & GENMASK(bp_nr_slots[type] - 1, 0);
+	if (hweight_long(free) < weight)
+		return -EBUSY;
+
+	for (piece = 0; piece < weight; piece++) {
+		reg = __ffs(free);
+		free &= ~BIT(reg);
+		mine |= BIT(reg);
+		WRITE_ONCE(regs->owner[reg], bp);
+		WRITE_ONCE(regs->held, regs->held | BIT(reg));
+		/* The owner is in place before the register can hit. */
+		barrier();
+#ifdef arch_hw_breakpoint_program
+		arch_hw_breakpoint_program(bp, piece, reg);
+#endif
+	}
+	if (bp_flexible(bp))
+		WRITE_ONCE(cpu_use->flex_held, cpu_use->flex_held | mine);
+
+#ifndef arch_hw_breakpoint_program
+	/* The arch chooses its own registers; the map only counts them. */
+	if (arch_install_hw_breakpoint(bp)) {
+		bp_regs_drop(regs, cpu_use, bp);
+		return -EBUSY;
+	}
+#endif
+	return 0;
+}
+
+/**
+ * hw_breakpoint_uninstall - free the registers a breakpoint holds here
+ * @bp: the breakpoint, installed on this CPU by hw_breakpoint_install()
+ *
+ * Context: interrupts disabled, on the CPU it was installed on.
+ */
+void hw_breakpoint_uninstall(struct perf_event *bp)
+{
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
+
+	lockdep_assert_irqs_disabled();
+	bp_regs_clear(regs, bp);
+	bp_regs_drop(regs, this_cpu_ptr(&bp_cpu_use[type]), bp);
+}
+
 /* perf's view of a breakpoint: a stopped one does not count its hits. */
 static void bp_pmu_set_running(struct perf_event *bp, bool running)
 {
@@ -1176,30 +1302,25 @@ static void bp_pmu_set_running(struct perf_event *bp, bool running)
 }
 
 /*
- * May flexible @bp take @weight registers of @cpu_use's CPU now? Not when
- * none are free. And a flexible breakpoint of the CPU's own context (no
- * task), which perf schedules before the task's flexible ones, must leave
- * the registers any task may need there, its flexible share included:
- * so the CPU's flexible breakpoints rotate through N minus the CPU's
- * pinned slots minus the busiest task's use, at least their own share,
- * and a task's flexible breakpoints never starve behind them. The task
- * histograms may be changing under us: a stale read only moves the line
- * until the next rotation.
+ * May a flexible breakpoint of a CPU's own context (no task) take @weight
+ * more registers of @cpu_use's CPU now? perf schedules those before the
+ * task's flexible ones, so they must leave the registers any task may
+ * need there, its flexible share included: the CPU's flexible
+ * breakpoints rotate through N minus the CPU's pinned slots minus the
+ * busiest task's use, at least their own share, and a task's flexible
+ * breakpoints never starve behind them. The task histograms may be
+ * changing under us: a stale read only moves the line until the next
+ * rotation. Whether a register is free at all, hw_breakpoint_install()
+ * finds out.
  */
-static bool bp_flex_may_add(struct perf_event *bp, struct bp_cpu_use *cpu_use,
-			    enum bp_type_idx type, int weight)
+static bool bp_cpu_flex_may_add(struct bp_cpu_use *cpu_use,
+				enum bp_type_idx type, int weight)
 {
-	int limit = bp_nr_slots[type];
+	int limit = bp_nr_slots[type] - READ_ONCE(cpu_use->cpu_bound) +
+		    READ_ONCE(cpu_use->flex_share) -
+		    max(bp_hist_top_racy(&cpu_use->tasks, type),
+			bp_hist_top_racy(&bp_all_cpus[type].any_cpu_tasks, type));
 
-	if (cpu_use->installed + weight > limit)
-		return false;
-	if (bp->hw.target)
-		return true;
-
-	limit -= READ_ONCE(cpu_use->cpu_bound) -
-		 READ_ONCE(cpu_use->flex_share) +
-		 max(bp_hist_top_racy(&cpu_use->tasks, type),
-		     bp_hist_top_racy(&bp_all_cpus[type].any_cpu_tasks, type));
 	return cpu_use->flex_installed + weight <= limit;
 }
 
@@ -1217,7 +1338,8 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 	bool flexible = bp_flexible(bp);
 	int ret;
 
-	if (flexible && !bp_flex_may_add(bp, cpu_use, type, weight))
+	if (flexible && !bp->hw.target &&
+	    !bp_cpu_flex_may_add(cpu_use, type, weight))
 		return -EBUSY;
 
 	/* A sampling event counts a full period down from here. */
@@ -1226,17 +1348,16 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 		perf_swevent_set_period(bp);
 	}
 	bp_pmu_set_running(bp, flags & PERF_EF_START);
-	ret = arch_install_hw_breakpoint(bp);
+	ret = hw_breakpoint_install(bp);
 	if (ret) {
 		/*
-		 * Admission promised a pinned breakpoint its register. kgdb
-		 * installs outside perf, so a flexible one may find none.
+		 * Admission promised a pinned breakpoint its registers; a
+		 * flexible one waits for perf to rotate it in.
 		 */
 		WARN_ON_ONCE(!flexible);
 		return ret;
 	}
 
-	cpu_use->installed += weight;
 	if (flexible && !bp->hw.target)
 		cpu_use->flex_installed += weight;
 	return 0;
@@ -1248,8 +1369,7 @@ static void bp_pmu_del(struct perf_event *bp, int flags)
 	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
 	int weight = bp_weight(bp);
 
-	arch_uninstall_hw_breakpoint(bp);
-	cpu_use->installed -= weight;
+	hw_breakpoint_uninstall(bp);
 	if (bp_flexible(bp) && !bp->hw.target)
 		cpu_use->flex_installed -= weight;
 }
@@ -1406,6 +1526,11 @@ static int bp_tables_alloc(void)
 
 	for (type = 0; type < TYPE_MAX; type++) {
 		bp_nr_slots[type] = hw_breakpoint_slots(type);
+		if (bp_nr_slots[type] > HW_BREAKPOINT_MAX_REGS) {
+			pr_warn("hw-breakpoint: using %d of %d registers of type %d\n",
+				HW_BREAKPOINT_MAX_REGS, bp_nr_slots[type], type);
+			bp_nr_slots[type] = HW_BREAKPOINT_MAX_REGS;
+		}
 		if (bp_hist_alloc(&bp_all_cpus[type].cpu_bound, type) ||
 		    bp_hist_alloc(&bp_all_cpus[type].any_cpu_tasks, type))
 			goto nomem;

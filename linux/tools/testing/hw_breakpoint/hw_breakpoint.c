@@ -394,13 +394,72 @@ int arch_check_bp_in_kernelspace(struct arch_hw_breakpoint *hw)
 static int type_of(u64 bp_type);
 
 /*
- * The arch's registers, per CPU and type: what an install takes. A full
- * CPU refuses with -EBUSY, but the allocator must never ask it then:
- * other arches warn, and only kgdb, which installs outside perf (not
- * modelled here), may fill a register behind the allocator's back.
+ * The arch's registers, per CPU and type. By default the arch is one
+ * that lets the core choose (x86, arm64): it records what the core
+ * programs into each register and clears, and fails a register
+ * programmed twice or cleared for another event, a piece outside the
+ * event's weight, and a register programmed before the core's map names
+ * its owner or cleared after the map dropped it (a debug exception in
+ * between would find no owner). With TEST_ARCH_INSTALL it is one that
+ * installs by itself (every other arch) and only counts; the map counts
+ * for it. Either way a full CPU refuses with -EBUSY, but the allocator
+ * must never ask it then: other arches warn.
  */
 static int regs_used[TEST_NR_CPUS][2];
 
+static struct hw_breakpoint_regs *map_of(int cpu, int type)
+{
+	return per_cpu_ptr(&hw_breakpoint_regs[type], cpu);
+}
+
+#ifndef TEST_ARCH_INSTALL
+static struct perf_event *arch_regs[TEST_NR_CPUS][2][HW_BREAKPOINT_MAX_REGS];
+
+void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int reg)
+{
+	int type = type_of(bp->attr.bp_type), cpu = test_this_cpu;
+	struct hw_breakpoint_regs *map = map_of(cpu, type);
+
+	if (!irqs_off)
+		fail("%s() with interrupts on", __func__);
+	if (reg < 0 || reg >= nr_slots[type] || piece < 0 ||
+	    piece >= (int)bp->attr.bp_len) {
+		fail("CPU %d: piece %d of breakpoint %d (weight %d) in register %d of %d",
+		     cpu, piece, bp->test_id, (int)bp->attr.bp_len, reg,
+		     nr_slots[type]);
+		return;
+	}
+	if (arch_regs[cpu][type][reg])
+		fail("CPU %d: register %d of type %d programmed for %d, holding %d",
+		     cpu, reg, type, bp->test_id,
+		     arch_regs[cpu][type][reg]->test_id);
+	if (map->owner[reg] != bp || !(map->held & BIT(reg)))
+		fail("CPU %d: register %d programmed before the map names %d",
+		     cpu, reg, bp->test_id);
+	arch_regs[cpu][type][reg] = bp;
+	regs_used[cpu][type]++;
+}
+
+void arch_hw_breakpoint_clear(struct perf_event *bp, int reg)
+{
+	int type = type_of(bp->attr.bp_type), cpu = test_this_cpu;
+	struct hw_breakpoint_regs *map = map_of(cpu, type);
+
+	if (!irqs_off)
+		fail("%s() with interrupts on", __func__);
+	if (reg < 0 || reg >= nr_slots[type] || arch_regs[cpu][type][reg] != bp) {
+		fail("CPU %d: register %d of type %d cleared for %d, not its own",
+		     cpu, reg, type, bp->test_id);
+		return;
+	}
+	if (map->owner[reg] != bp)
+		fail("CPU %d: register %d's owner dropped before it was cleared",
+		     cpu, reg);
+	arch_regs[cpu][type][reg] = NULL;
+	regs_used[cpu][type]--;
+}
+
+#else /* TEST_ARCH_INSTALL */
 int arch_install_hw_breakpoint(struct perf_event *bp)
 {
 	int type = type_of(bp->attr.bp_type), w = (int)bp->attr.bp_len;
@@ -425,6 +484,56 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp)
 	regs_used[test_this_cpu][type] -= (int)bp->attr.bp_len;
 	if (regs_used[test_this_cpu][type] < 0)
 		fail("%s() of a breakpoint not installed", __func__);
+}
+#endif /* TEST_ARCH_INSTALL */
+
+/*
+ * The core's map of @cpu against the arch's registers: the same number
+ * held, the same owner in each (when the core chooses), and each of
+ * @in's @nr events in as many registers as its weight.
+ */
+static void check_map(int cpu, struct perf_event **in, int nr)
+{
+	int type, reg, i;
+
+	for (type = 0; type < TYPE_MAX; type++) {
+		struct hw_breakpoint_regs *map = map_of(cpu, type);
+
+		if (hweight_long(map->held) != regs_used[cpu][type])
+			fail("CPU %d type %d: %d registers in the map, the arch holds %d",
+			     cpu, type, hweight_long(map->held),
+			     regs_used[cpu][type]);
+		if (map->held & ~GENMASK(nr_slots[type] - 1, 0))
+			fail("CPU %d type %d: map %#lx beyond %d registers",
+			     cpu, type, map->held, nr_slots[type]);
+		for (reg = 0; reg < HW_BREAKPOINT_MAX_REGS; reg++) {
+			bool held = map->held & BIT(reg);
+
+			if (held != !!map->owner[reg])
+				fail("CPU %d type %d: register %d held %d, owner %p",
+				     cpu, type, reg, held, (void *)map->owner[reg]);
+			if (!!(per_cpu_ptr(&bp_cpu_use[type], cpu)->flex_held & BIT(reg)) !=
+			    (held && bp_flexible(map->owner[reg])))
+				fail("CPU %d type %d: register %d's flexible mark is wrong",
+				     cpu, type, reg);
+#ifndef TEST_ARCH_INSTALL
+			if (map->owner[reg] != arch_regs[cpu][type][reg])
+				fail("CPU %d type %d: register %d's owner is not what the arch holds",
+				     cpu, type, reg);
+#endif
+		}
+	}
+	for (i = 0; i < nr; i++) {
+		struct hw_breakpoint_regs *map =
+			map_of(cpu, type_of(in[i]->attr.bp_type));
+		int n = 0;
+
+		for (reg = 0; reg < HW_BREAKPOINT_MAX_REGS; reg++)
+			n += map->owner[reg] == in[i];
+		if (n != (int)in[i]->attr.bp_len)
+			fail("CPU %d: breakpoint %d of weight %d holds %d registers",
+			     cpu, in[i]->test_id, (int)in[i]->attr.bp_len, n);
+	}
 }
 
 void hw_breakpoint_pmu_read(struct perf_event *bp)
@@ -1207,21 +1316,19 @@ static void op_schedule(void)
 				in[nr_in++] = ev;
 		}
 	}
-	for (type = 0; type < TYPE_MAX; type++) {
-		struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
-
-		if (use->installed != regs_used[cpu][type])
-			fail("CPU %d type %d: %d installed, the arch holds %d",
-			     cpu, type, use->installed, regs_used[cpu][type]);
-	}
-	while (nr_in)
+	check_map(cpu, in, nr_in);
+	while (nr_in) {
 		perf_breakpoint.del(in[--nr_in], 0);
+		check_map(cpu, in, nr_in);
+	}
 	for (type = 0; type < TYPE_MAX; type++) {
 		struct bp_cpu_use *use = per_cpu_ptr(&bp_cpu_use[type], cpu);
 
-		if (use->installed || use->flex_installed || regs_used[cpu][type])
-			fail("CPU %d type %d: %d/%d installed after all were removed",
-			     cpu, type, use->installed, use->flex_installed);
+		if (map_of(cpu, type)->held || use->flex_held ||
+		    use->flex_installed || regs_used[cpu][type])
+			fail("CPU %d type %d: map %#lx (flexible %#lx, %d) after all were removed",
+			     cpu, type, map_of(cpu, type)->held, use->flex_held,
+			     use->flex_installed);
 	}
 	irqs_off = false;
 	stats[ST_SCHED]++;

@@ -43,6 +43,7 @@ typedef uint64_t u64;
 extern bool test_quiet;
 #define pr_info(fmt, ...) \
 	(test_quiet ? 0 : printf(fmt, ##__VA_ARGS__))
+#define pr_warn(fmt, ...)	pr_info(fmt, ##__VA_ARGS__)
 
 /* IS_ENABLED(CONFIG_FOO) is CONFIG_FOO_ENABLED, 0 or 1, defined here. */
 #define IS_ENABLED(CONFIG_opt)	CONFIG_opt##_ENABLED
@@ -54,6 +55,14 @@ extern bool test_quiet;
 #endif
 
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
+#define BIT(n)			(1UL << (n))
+#define GENMASK(h, l)		((~0UL >> (63 - (h))) & (~0UL << (l)))
+#define hweight_long(w)		__builtin_popcountl(w)
+#define __ffs(w)		((unsigned long)__builtin_ctzl(w))
+#define for_each_set_bit(bit, addr, size)				\
+	for (unsigned long __w = *(addr) & GENMASK((size) - 1, 0);	\
+	     __w && ((bit) = __builtin_ctzl(__w), 1); __w &= __w - 1)
+#define barrier()		__asm__ __volatile__("" ::: "memory")
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define max(a, b) ({							\
@@ -208,6 +217,7 @@ void cpus_read_unlock(void);
  * side, and per_cpu_ptr() of that block picks one.
  */
 #define DEFINE_PER_CPU(type, name)	type name
+#define DECLARE_PER_CPU(type, name)	extern type name
 void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size);
 #define per_cpu_ptr(ptr, cpu) ({					\
 	typeof(ptr) __p = (ptr);					\
@@ -321,6 +331,10 @@ static inline bool percpu_is_read_locked(struct percpu_rw_semaphore *s)
 
 /* lockdep: held means held, unless the kernel debugger turned it off. */
 extern int test_lockdep_off;
+#define lockdep_assert_irqs_disabled() do {				\
+	if (!irqs_disabled())						\
+		test_warn("lockdep_assert_irqs_disabled()", __FILE__, __LINE__); \
+} while (0)
 #define lockdep_off()	((void)test_lockdep_off++)
 #define lockdep_on()	((void)test_lockdep_off--)
 
@@ -485,6 +499,28 @@ enum bp_type_idx {
 	TYPE_DATA	= IS_ENABLED(CONFIG_HAVE_MIXED_BREAKPOINTS_REGS) ? 0 : 1,
 	TYPE_MAX
 };
+
+/*
+ * The kernel's <linux/hw_breakpoint.h> register map. The arch model is
+ * one that lets the core choose its registers (x86, arm64), unless
+ * TEST_ARCH_INSTALL asks for one that installs by itself (every other
+ * arch), for which the map only counts.
+ */
+#define HW_BREAKPOINT_MAX_REGS	16
+
+struct hw_breakpoint_regs {
+	struct perf_event	*owner[HW_BREAKPOINT_MAX_REGS];
+	unsigned long		held;
+};
+
+DECLARE_PER_CPU(struct hw_breakpoint_regs, hw_breakpoint_regs[TYPE_MAX]);
+int hw_breakpoint_install(struct perf_event *bp);
+void hw_breakpoint_uninstall(struct perf_event *bp);
+#ifndef TEST_ARCH_INSTALL
+#define arch_hw_breakpoint_program arch_hw_breakpoint_program
+void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int reg);
+void arch_hw_breakpoint_clear(struct perf_event *bp, int reg);
+#endif
 
 /* Provided by the test, hw_breakpoint.c in this directory. */
 extern struct task_struct *test_current;
