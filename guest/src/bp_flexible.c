@@ -401,14 +401,28 @@ static void test_groups(int slots)
 
 #define SLOTS_FILE	"/sys/kernel/debug/hw_breakpoint/slots"
 
+/* How many registers a slots line's map shows held by kind @c (P or F). */
+static int map_count(const char *map, char c)
+{
+	int n = 0;
+
+	for (; *map; map++)
+		n += *map == c;
+	return n;
+}
+
 /*
  * <debugfs>/hw_breakpoint/slots against a known set: this task with two
  * pinned and three flexible watchpoints (its use: 2 + a share of 1), and
- * one pinned CPU-bound watchpoint on CPU 1.
+ * one pinned CPU-bound watchpoint on CPU 1. Read from CPU 0, where this
+ * task's watchpoints are installed while it reads: CPU 0's register map
+ * shows its 2 pinned ones and as many flexible ones as fit, CPU 1's only
+ * the CPU-bound one.
  */
 static void test_slots(int slots)
 {
 	int fds[8], n = 0, i, pid = getpid(), found_task = 0, found_cpu = 0;
+	int found_map = 0;
 	const char *type = "data";
 	char line[256], want[128], comm[32];
 	FILE *f;
@@ -436,26 +450,41 @@ static void test_slots(int slots)
 	snprintf(want, sizeof(want),
 		 "task %d %s %s: every cpu 3 (pinned 2 flexible 1)\n", pid,
 		 comm, type);
+	if (pin_to(0))
+		tap_diag("cannot run on CPU 0 alone: %s", strerror(errno));
 	f = fopen(SLOTS_FILE, "r");
 	while (fgets(line, sizeof(line), f)) {
 		int cpu, regs, bound, pinned, flex, busiest, left, installed;
-		char t[16];
+		char t[16], map[32];
 
 		tap_diag("slots: %.*s", (int)strcspn(line, "\n"), line);
 		if (!strcmp(line, want))
 			found_task++;
-		if (sscanf(line, "%d %15s %d %d %d %d %d %d %d", &cpu, t, &regs,
-			   &bound, &pinned, &flex, &busiest, &left,
-			   &installed) == 9 && cpu == 1 && !strcmp(t, type) &&
-		    regs == slots && bound == 1 && pinned == 1 && flex == 0 &&
-		    busiest >= 3 && left == slots - 1 - busiest)
+		if (sscanf(line, "%d %15s %d %d %d %d %d %d %d %31s", &cpu, t,
+			   &regs, &bound, &pinned, &flex, &busiest, &left,
+			   &installed, map) != 10 || strcmp(t, type) ||
+		    (int)strlen(map) != regs || cpu > 1)
+			continue;
+		if (cpu == 1 && regs == slots && bound == 1 && pinned == 1 &&
+		    flex == 0 && busiest >= 3 && left == slots - 1 - busiest)
 			found_cpu++;
+		if (cpu == 1 && installed == 1 && map_count(map, 'P') == 1 &&
+		    !map_count(map, 'F'))
+			found_map |= 2;
+		if (cpu == 0 && map_count(map, 'P') == 2 &&
+		    map_count(map, 'F') == (slots - 2 < 3 ? slots - 2 : 3) &&
+		    installed == map_count(map, 'P') + map_count(map, 'F'))
+			found_map |= 1;
 	}
 	fclose(f);
+	pin_to_all();
 	tap_ok(found_task == 1, "slots: this task's line, its use 3 of which 1 a flexible share (%d found)",
 	       found_task);
 	tap_ok(found_cpu == 1, "slots: CPU 1 holds 1 pinned CPU-bound register, the busiest task 3, and the rest is free (%d found)",
 	       found_cpu);
+	tap_ok(found_map & 1, "slots: CPU 0's map, where this task runs, holds its 2 pinned and %d flexible watchpoints",
+	       slots - 2 < 3 ? slots - 2 : 3);
+	tap_ok(found_map & 2, "slots: CPU 1's map holds the CPU-bound one alone");
 	close_all(fds, n);
 
 	found_task = 0;

@@ -7,11 +7,13 @@
  *
  * Slots. Every CPU has hwbp_nr[HWBP_BRK] breakpoint and hwbp_nr[HWBP_WATCH]
  * watchpoint pairs, counted at boot from ID_AA64DFR0_EL1 (the sanitised
- * value: the lowest count of all CPUs). hwbp_cpu.owner[][] records which
- * event holds each pair on this CPU. It changes only with interrupts off
- * on its own CPU (perf's install/uninstall, CPU starting, resume), and
- * the exception handlers run with interrupts off on the same CPU, so they
- * read it without locks; the events themselves stay alive under RCU.
+ * value: the lowest count of all CPUs). The core chooses the pair for
+ * each event and records which event holds it in its register map
+ * (hw_breakpoint_owner()); this file programs and clears the pair it is
+ * given. Both change only with interrupts off on their own CPU (perf's
+ * add and del), and the exception handlers run with interrupts off on
+ * the same CPU, so they read them without locks; the events themselves
+ * stay alive under RCU.
  *
  * Stepping over a hit. A breakpoint or watchpoint traps before its
  * instruction completes: returning to it would trap again. So, unless a
@@ -147,7 +149,6 @@ static const u8 hwbp_ctrl_bank[HWBP_NR_KINDS] = { HWBP_BCR, HWBP_WCR };
 
 /**
  * struct hwbp_cpu - this CPU's debug registers, as this file keeps them
- * @owner: the event holding each register pair, or NULL
  * @ctrl: the control value of each held pair, enabled
  * @used: per kind, a bit for each held pair
  * @el1: per kind, a bit for each held pair that watches the kernel
@@ -157,11 +158,12 @@ static const u8 hwbp_ctrl_bank[HWBP_NR_KINDS] = { HWBP_BCR, HWBP_WCR };
  * @kstep: the step over a hit taken in the kernel on this CPU
  *
  * Only this CPU touches it, with interrupts off. @ctrl, @used and @el1
- * follow @owner, so that a hit and its step, which mask and unmask
- * registers twice, find the live ones without reading the events.
+ * follow the core's register map, set after it names a pair's owner and
+ * cleared before it drops it, so that a hit and its step, which mask and
+ * unmask registers twice, find the live ones without reading the events,
+ * and every live pair has an owner.
  */
 struct hwbp_cpu {
-	struct perf_event	*owner[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
 	u32			ctrl[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
 	u16			used[HWBP_NR_KINDS];
 	u16			el1[HWBP_NR_KINDS];
@@ -171,6 +173,10 @@ struct hwbp_cpu {
 };
 
 static DEFINE_PER_CPU(struct hwbp_cpu, hwbp_cpu);
+
+/* The core's kinds of register are this file's, by number. */
+static_assert(HWBP_BRK == TYPE_INST && HWBP_WATCH == TYPE_DATA);
+static_assert(HW_BREAKPOINT_MAX_REGS == HWBP_MAX_SLOTS);
 
 /* Register pairs of each kind on every CPU; set once at boot. */
 static unsigned int hwbp_nr[HWBP_NR_KINDS] __ro_after_init;
@@ -320,69 +326,54 @@ static __always_inline void hwbp_apply_masks(const struct hwbp_cpu *hc,
 }
 
 /**
- * arch_install_hw_breakpoint() - put an event in a free register pair
+ * arch_hw_breakpoint_program() - put an event in a register pair
  * @bp: the event, already accepted by hw_breakpoint_arch_parse()
+ * @piece: which of its pairs; one pair per event today
+ * @n: the pair of its kind, free, chosen by the core
  *
- * Called by perf with interrupts off on the CPU that is to watch.
- *
- * Return: 0, or -EBUSY if no pair of its kind is free: the generic
- * allocator rules that out for a pinned event (and warns), while a
- * flexible one then waits for perf to rotate it in.
+ * Called by hw_breakpoint_install() with interrupts off on the CPU that
+ * is to watch.
  */
-int arch_install_hw_breakpoint(struct perf_event *bp)
+void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int n)
 {
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
+	struct arch_hw_breakpoint_ctrl ctrl = info->ctrl;
 	enum hwbp_kind kind = hwbp_kind(info);
-	unsigned int n;
 
 	lockdep_assert_irqs_disabled();
-	for (n = 0; n < hwbp_nr[kind]; n++) {
-		struct arch_hw_breakpoint_ctrl ctrl = info->ctrl;
-
-		if (hc->owner[kind][n])
-			continue;
-		hc->owner[kind][n] = bp;
-		ctrl.enabled = 1;
-		hc->ctrl[kind][n] = encode_ctrl_reg(ctrl);
-		hc->used[kind] |= BIT(n);
-		if (hwbp_level(info) == HWBP_EL1)
-			hc->el1[kind] |= BIT(n);
-		hwbp_monitors(info, true);
-		hwbp_write(hwbp_value_bank[kind], n, info->address);
-		hwbp_write_ctrl(hc, kind, n);
-		isb();
-		return 0;
-	}
-	return -EBUSY;
+	ctrl.enabled = 1;
+	hc->ctrl[kind][n] = encode_ctrl_reg(ctrl);
+	hc->used[kind] |= BIT(n);
+	if (hwbp_level(info) == HWBP_EL1)
+		hc->el1[kind] |= BIT(n);
+	hwbp_monitors(info, true);
+	hwbp_write(hwbp_value_bank[kind], n, info->address);
+	hwbp_write_ctrl(hc, kind, n);
+	isb();
 }
 
 /**
- * arch_uninstall_hw_breakpoint() - free the register pair an event holds
+ * arch_hw_breakpoint_clear() - disable the register pair an event holds
  * @bp: the event
+ * @n: the pair, one the core gave it
  *
- * Called by perf with interrupts off on the CPU the event was installed on.
+ * Called by hw_breakpoint_uninstall() with interrupts off on the CPU the
+ * event was installed on.
  */
-void arch_uninstall_hw_breakpoint(struct perf_event *bp)
+void arch_hw_breakpoint_clear(struct perf_event *bp, int n)
 {
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
 	enum hwbp_kind kind = hwbp_kind(info);
-	unsigned int n;
 
 	lockdep_assert_irqs_disabled();
-	for (n = 0; n < hwbp_nr[kind]; n++) {
-		if (hc->owner[kind][n] != bp)
-			continue;
-		hc->owner[kind][n] = NULL;
-		hc->ctrl[kind][n] = 0;
-		hc->used[kind] &= ~BIT(n);
-		hc->el1[kind] &= ~BIT(n);
-		hwbp_write(hwbp_ctrl_bank[kind], n, 0);
-		isb();
-		hwbp_monitors(info, false);
-		return;
-	}
+	hc->ctrl[kind][n] = 0;
+	hc->used[kind] &= ~BIT(n);
+	hc->el1[kind] &= ~BIT(n);
+	hwbp_write(hwbp_ctrl_bank[kind], n, 0);
+	isb();
+	hwbp_monitors(info, false);
 }
 
 /* === Parsing: perf attributes to register fields, and back === */
@@ -1055,7 +1046,7 @@ void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
 	rcu_read_lock();
 	live = hwbp_live_slots(hc, HWBP_BRK);
 	for_each_set_bit(n, &live, HWBP_MAX_SLOTS) {
-		bp = hc->owner[HWBP_BRK][n];
+		bp = hw_breakpoint_owner(TYPE_INST, n);
 		if (unlikely(!bp))	/* see hwbp_attribute() */
 			continue;
 		if (!(hwbp_level(counter_arch_bp(bp)) & levels) ||
@@ -1103,10 +1094,11 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 	for_each_set_bit(n, &live, HWBP_MAX_SLOTS) {
 		const struct arch_hw_breakpoint *info;
 
-		bp = hc->owner[HWBP_WATCH][n];
+		bp = hw_breakpoint_owner(TYPE_DATA, n);
 		/*
-		 * A pseudo-NMI can take a kernel hit half way through
-		 * arch_uninstall_hw_breakpoint(): owner gone, used not yet.
+		 * Never NULL while the pair is live (struct hwbp_cpu), even
+		 * for a pseudo-NMI's kernel hit half way through an install
+		 * or a clear; checked all the same.
 		 */
 		if (unlikely(!bp))
 			continue;
@@ -1319,7 +1311,8 @@ static int hwbp_cpu_reset(unsigned int cpu)
 
 	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
 		for (n = 0; n < hwbp_nr[kind]; n++) {
-			struct perf_event *bp = hc->owner[kind][n];
+			struct perf_event *bp =
+				hw_breakpoint_owner((enum bp_type_idx)kind, n);
 
 			hwbp_write(hwbp_value_bank[kind], n,
 				   bp ? counter_arch_bp(bp)->address : 0);

@@ -173,44 +173,28 @@ DEFINE_PER_CPU(unsigned long, cpu_dr7);
 EXPORT_PER_CPU_SYMBOL(cpu_dr7);
 
 /*
- * The breakpoint in each of this CPU's slots and the address it put in
- * DRn, for the #DB handler and hw_breakpoint_restore(). Only touched on
- * the CPU itself, with interrupts disabled.
+ * The address each of this CPU's DRn holds, for hw_breakpoint_restore().
+ * Which event holds each slot is the core's register map
+ * (hw_breakpoint_owner()). Only touched on the CPU itself, with
+ * interrupts disabled.
  */
-struct x86_bp_slots {
-	struct perf_event	*owner[HBP_NUM];
-	unsigned long		addr[HBP_NUM];
-};
-
-static DEFINE_PER_CPU(struct x86_bp_slots, x86_bp_slots);
+static DEFINE_PER_CPU(unsigned long, x86_bp_addr[HBP_NUM]);
 
 /**
- * arch_install_hw_breakpoint - put a breakpoint in a free slot of this CPU
+ * arch_hw_breakpoint_program - put a breakpoint in one of this CPU's slots
  * @bp: the breakpoint, parsed by hw_breakpoint_arch_parse()
+ * @piece: which of its slots; one slot per breakpoint today
+ * @slot: DR0-DR3, free, chosen by the core
  *
- * Context: interrupts disabled (perf's scheduling, or kgdb).
- * Return: 0, or -EBUSY if every slot is taken: the slot allocator rules
- * that out for a pinned breakpoint (and warns), while a flexible one then
- * waits for perf to rotate it in.
+ * Context: interrupts disabled, from hw_breakpoint_install().
  */
-int arch_install_hw_breakpoint(struct perf_event *bp)
+void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int slot)
 {
-	struct x86_bp_slots *slots = this_cpu_ptr(&x86_bp_slots);
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
 	unsigned long dr7;
-	int slot;
 
 	lockdep_assert_irqs_disabled();
-
-	for (slot = 0; slot < HBP_NUM; slot++) {
-		if (!slots->owner[slot])
-			break;
-	}
-	if (slot == HBP_NUM)
-		return -EBUSY;
-
-	slots->owner[slot] = bp;
-	slots->addr[slot] = info->address;
+	this_cpu_write(x86_bp_addr[slot], info->address);
 	set_debugreg(info->address, slot);
 
 	dr7 = this_cpu_read(cpu_dr7) | encode_dr7(slot, info->len, info->type);
@@ -221,30 +205,20 @@ int arch_install_hw_breakpoint(struct perf_event *bp)
 
 	if (info->mask)
 		amd_set_dr_addr_mask(info->mask, slot);
-	return 0;
 }
 
 /**
- * arch_uninstall_hw_breakpoint - free the slot a breakpoint holds on this CPU
+ * arch_hw_breakpoint_clear - disable a slot a breakpoint holds on this CPU
  * @bp: the breakpoint
+ * @slot: the slot, one the core gave it
  *
- * Context: interrupts disabled.
+ * Context: interrupts disabled, from hw_breakpoint_uninstall().
  */
-void arch_uninstall_hw_breakpoint(struct perf_event *bp)
+void arch_hw_breakpoint_clear(struct perf_event *bp, int slot)
 {
-	struct x86_bp_slots *slots = this_cpu_ptr(&x86_bp_slots);
 	unsigned long dr7;
-	int slot;
 
 	lockdep_assert_irqs_disabled();
-
-	for (slot = 0; slot < HBP_NUM; slot++) {
-		if (slots->owner[slot] == bp)
-			break;
-	}
-	if (WARN_ONCE(slot == HBP_NUM, "x86 hw_breakpoint: not installed"))
-		return;
-
 	dr7 = this_cpu_read(cpu_dr7) & ~dr7_slot_bits(slot);
 	/* The last slot gone: GE goes too, and DR7 is clear again. */
 	if (!(dr7 & (DR_LOCAL_ENABLE_MASK | DR_GLOBAL_ENABLE_MASK)))
@@ -256,7 +230,29 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp)
 
 	if (counter_arch_bp(bp)->mask)
 		amd_set_dr_addr_mask(0, slot);
-	slots->owner[slot] = NULL;
+}
+
+/**
+ * arch_install_hw_breakpoint - install a breakpoint outside perf (kgdb)
+ * @bp: the breakpoint, parsed by hw_breakpoint_arch_parse()
+ *
+ * Context: interrupts disabled.
+ * Return: 0, or -EBUSY if every slot is taken.
+ */
+int arch_install_hw_breakpoint(struct perf_event *bp)
+{
+	return hw_breakpoint_install(bp);
+}
+
+/**
+ * arch_uninstall_hw_breakpoint - remove what arch_install_hw_breakpoint() put
+ * @bp: the breakpoint
+ *
+ * Context: interrupts disabled.
+ */
+void arch_uninstall_hw_breakpoint(struct perf_event *bp)
+{
+	hw_breakpoint_uninstall(bp);
 }
 
 /**
@@ -269,11 +265,10 @@ void arch_uninstall_hw_breakpoint(struct perf_event *bp)
  */
 void hw_breakpoint_restore(void)
 {
-	struct x86_bp_slots *slots = this_cpu_ptr(&x86_bp_slots);
 	int slot;
 
 	for (slot = 0; slot < HBP_NUM; slot++)
-		set_debugreg(slots->addr[slot], slot);
+		set_debugreg(this_cpu_read(x86_bp_addr[slot]), slot);
 	set_debugreg(DR6_RESERVED, 6);
 	set_debugreg(this_cpu_read(cpu_dr7), 7);
 }
@@ -513,7 +508,7 @@ static int x86_bp_handle_debug(struct die_args *args)
 	for_each_set_bit(slot, &hits, HBP_NUM) {
 		bool exec;
 
-		bp = this_cpu_read(x86_bp_slots.owner[slot]);
+		bp = hw_breakpoint_owner(TYPE_DATA, slot);
 		if (!bp)
 			continue;
 

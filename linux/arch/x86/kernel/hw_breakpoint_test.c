@@ -10,10 +10,13 @@
  * before anything can hit it. See x86_bp_in_entry_path().
  *
  * Also: a wide watchpoint that is unregistered leaves DR7 and cpu_dr7
- * clear on every CPU, and writes afterwards trap nowhere.
+ * clear on every CPU, and writes afterwards trap nowhere; and the slots
+ * the core chooses are the ones programmed, each with its own address
+ * and DR7 field, and cleared one by one.
  */
 
 #include <kunit/test.h>
+#include <linux/bitops.h>
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include <linux/hw_breakpoint.h>
@@ -167,10 +170,109 @@ static void test_unregister_clears(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_x86_hits), 0);
 }
 
+/* One slot's length and type field in DR7. */
+#define HWBP_X86_FIELD		(BIT(DR_CONTROL_SIZE) - 1)
+
+/* Three watched words, and what each CPU's DR0-DR3 and DR7 hold. */
+static unsigned long hwbp_x86_words[3];
+static unsigned long hwbp_x86_dr[NR_CPUS][HBP_NUM];
+
+static void hwbp_x86_read_regs(void *unused)
+{
+	int cpu = smp_processor_id();
+
+	get_debugreg(hwbp_x86_dr[cpu][0], 0);
+	get_debugreg(hwbp_x86_dr[cpu][1], 1);
+	get_debugreg(hwbp_x86_dr[cpu][2], 2);
+	get_debugreg(hwbp_x86_dr[cpu][3], 3);
+	get_debugreg(hwbp_x86_dr7[cpu], 7);
+}
+
+/*
+ * On every CPU, exactly the words whose bit is in @live are armed: each
+ * in one enabled slot, with an 8-byte write field, and no other slot
+ * enabled.
+ */
+static void hwbp_x86_expect_armed(struct kunit *test, unsigned int live)
+{
+	unsigned long field = encode_dr7(0, X86_BREAKPOINT_LEN_8,
+					 X86_BREAKPOINT_WRITE);
+	int cpu, slot, w;
+
+	for_each_online_cpu(cpu) {
+		int found[ARRAY_SIZE(hwbp_x86_words)] = {}, enabled = 0;
+
+		smp_call_function_single(cpu, hwbp_x86_read_regs, NULL, 1);
+		for (slot = 0; slot < HBP_NUM; slot++) {
+			unsigned long dr7 = hwbp_x86_dr7[cpu];
+
+			if (!(dr7 & (encode_dr7(slot, X86_BREAKPOINT_LEN_8,
+						X86_BREAKPOINT_WRITE) &
+				     HWBP_X86_DR7_ENABLES)))
+				continue;
+			enabled++;
+			/* The field moves by 4 bits per slot; enables by 2. */
+			KUNIT_EXPECT_EQ_MSG(test,
+					    (dr7 >> (DR_CONTROL_SHIFT + slot * DR_CONTROL_SIZE)) &
+					    HWBP_X86_FIELD,
+					    (field >> DR_CONTROL_SHIFT) & HWBP_X86_FIELD,
+					    "CPU %d slot %d: DR7 %#lx", cpu, slot, dr7);
+			for (w = 0; w < ARRAY_SIZE(hwbp_x86_words); w++)
+				found[w] += hwbp_x86_dr[cpu][slot] ==
+					    (unsigned long)&hwbp_x86_words[w];
+		}
+		KUNIT_EXPECT_EQ_MSG(test, enabled, hweight32(live),
+				    "CPU %d: enabled slots, DR7 %#lx", cpu,
+				    hwbp_x86_dr7[cpu]);
+		for (w = 0; w < ARRAY_SIZE(hwbp_x86_words); w++)
+			KUNIT_EXPECT_EQ_MSG(test, found[w], !!(live & BIT(w)),
+					    "CPU %d: word %d in an enabled slot",
+					    cpu, w);
+	}
+}
+
+/*
+ * The core chooses the slots and x86 programs them: three wide
+ * watchpoints land in three slots of every CPU, each with its own
+ * address and DR7 field, and unregistering the middle one disables its
+ * slot and no other.
+ */
+static void test_slots_programmed(struct kunit *test)
+{
+	struct perf_event *__percpu *wide[ARRAY_SIZE(hwbp_x86_words)];
+	struct perf_event_attr attr;
+	int w;
+
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+	for (w = 0; w < ARRAY_SIZE(hwbp_x86_words); w++) {
+		hw_breakpoint_init(&attr);
+		attr.bp_addr = (unsigned long)&hwbp_x86_words[w];
+		attr.bp_len = HW_BREAKPOINT_LEN_8;
+		attr.bp_type = HW_BREAKPOINT_W;
+		wide[w] = register_wide_hw_breakpoint(&attr, hwbp_x86_test_nop,
+						      NULL);
+		if (IS_ERR((void __force *)wide[w])) {
+			KUNIT_FAIL(test, "wide watchpoint %d: %ld", w,
+				   PTR_ERR((void __force *)wide[w]));
+			while (w--)
+				unregister_wide_hw_breakpoint(wide[w]);
+			return;
+		}
+	}
+	hwbp_x86_expect_armed(test, 0x7);
+	unregister_wide_hw_breakpoint(wide[1]);
+	hwbp_x86_expect_armed(test, 0x5);
+	unregister_wide_hw_breakpoint(wide[0]);
+	unregister_wide_hw_breakpoint(wide[2]);
+	hwbp_x86_expect_armed(test, 0);
+}
+
 static struct kunit_case hwbp_x86_cases[] = {
 	KUNIT_CASE(test_entry_path_refused),
 	KUNIT_CASE(test_plain_variable_accepted),
 	KUNIT_CASE(test_unregister_clears),
+	KUNIT_CASE(test_slots_programmed),
 	{}
 };
 

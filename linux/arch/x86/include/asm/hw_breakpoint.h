@@ -55,6 +55,7 @@ struct arch_hw_breakpoint {
 #define HBP_NUM				4
 
 #define hw_breakpoint_slots(type)	(HBP_NUM)
+#define HW_BREAKPOINT_MAX_REGS		HBP_NUM
 
 struct perf_event_attr;
 struct perf_event;
@@ -65,6 +66,9 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 			     struct arch_hw_breakpoint *hw);
 int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
 				    unsigned long val, void *data);
+/* The core chooses the register; these program and clear DRn. */
+#define arch_hw_breakpoint_program arch_hw_breakpoint_program
+/* kgdb's way in, outside perf: the core's install and uninstall. */
 int arch_install_hw_breakpoint(struct perf_event *bp);
 void arch_uninstall_hw_breakpoint(struct perf_event *bp);
 void hw_breakpoint_pmu_read(struct perf_event *bp);
