@@ -518,7 +518,7 @@ static void check_map(int cpu, struct perf_event **in, int nr)
 				     cpu, type, reg);
 #ifndef TEST_ARCH_INSTALL
 			if (map->owner[reg] != arch_regs[cpu][type][reg])
-				fail("CPU %d type %d: register %d's owner is not what the arch holds",
+				fail("CPU %d type %d: register %d: another owner than the arch's",
 				     cpu, type, reg);
 #endif
 		}

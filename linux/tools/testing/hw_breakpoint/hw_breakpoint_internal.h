@@ -62,7 +62,12 @@ extern bool test_quiet;
 #define for_each_set_bit(bit, addr, size)				\
 	for (unsigned long __w = *(addr) & GENMASK((size) - 1, 0);	\
 	     __w && ((bit) = __builtin_ctzl(__w), 1); __w &= __w - 1)
-#define barrier()		__asm__ __volatile__("" ::: "memory")
+
+static inline void barrier(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
+
 #define container_of(ptr, type, member) \
 	((type *)((char *)(ptr) - offsetof(type, member)))
 #define max(a, b) ({							\
