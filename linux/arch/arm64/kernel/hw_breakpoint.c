@@ -175,7 +175,7 @@ struct hwbp_cpu {
 static DEFINE_PER_CPU(struct hwbp_cpu, hwbp_cpu);
 
 /* The core's kinds of register are this file's, by number. */
-static_assert(HWBP_BRK == TYPE_INST && HWBP_WATCH == TYPE_DATA);
+static_assert((int)HWBP_BRK == (int)TYPE_INST && (int)HWBP_WATCH == (int)TYPE_DATA);
 static_assert(HW_BREAKPOINT_MAX_REGS == HWBP_MAX_SLOTS);
 
 /* Register pairs of each kind on every CPU; set once at boot. */
