@@ -165,6 +165,26 @@ static int x86_kprobe_blacklisted(uint64_t addr)
 }
 
 /*
+ * The fewest aligned pieces of 1, 2, 4 or 8 bytes that make up exactly
+ * [addr, addr + len), len <= 32, found by trying every choice from the
+ * end backwards (not the kernel's greedy walk, which must agree).
+ */
+static int x86_pieces(uint64_t addr, uint64_t len)
+{
+	int best[33], p, size;
+
+	best[len] = 0;
+	for (p = (int)len - 1; p >= 0; p--) {
+		best[p] = 99;
+		for (size = 1; size <= 8; size *= 2)
+			if (!((addr + p) % size) && p + size <= (int)len &&
+			    best[p + size] + 1 < best[p])
+				best[p] = best[p + size] + 1;
+	}
+	return best[0];
+}
+
+/*
  * hw_breakpoint_arch_parse() and arch_check_bp_in_kernelspace() of
  * arch/x86/kernel/hw_breakpoint.c, for a bp_type bp_parse() accepted
  * (R, W, RW or X). Returns 0 with *kernel set, or the errno. A check the
@@ -205,26 +225,27 @@ static int arch_parse(const struct perf_event_attr *attr, int task,
 			else if (r)
 				return EINVAL;
 		}
-		/* hw_breakpoint_arch_parse(): bp_len must be sizeof(long) */
-		if (len != sizeof(long))
+		/* hw_breakpoint_arch_parse(): bp_len sizeof(long) or 1 */
+		if (len != sizeof(long) && len != 1)
 			return EINVAL;
 		/* X86_BREAKPOINT_LEN_X is LEN_1: x86_bp_bytes() is 1 */
 		bytes = 1;
 	} else {
-		/* x86_bp_parse_len(): 1, 2, 4, 8 ... */
+		/* x86_bp_parse_len(): 1, 2, 4, 8, aligned to it ... */
+		bytes = len;
 		if (len == 1 || len == 2 || len == 4 || len == 8) {
-			bytes = len;
-		} else {
-			/* ... or a power of two, with AMD address masks only */
-			if (len & (len - 1))
+			if (addr & (len - 1))
 				return EINVAL;
-			if (!env.bpext)
-				return EOPNOTSUPP;
-			bytes = len;	/* x86_bp_bytes(): mask + 1 */
-		}
-		/* hw_breakpoint_arch_parse(): aligned to its own length */
-		if (addr & (len - 1))
+		} else if (!(len & (len - 1)) && !(addr & (len - 1)) &&
+			   env.bpext) {
+			/* ... an aligned power of two with AMD's masks ... */
+		} else if (len > 32) {
+			/* ... EOPNOTSUPP for a longer power of two ... */
+			return len & (len - 1) ? EINVAL : EOPNOTSUPP;
+		} else if (x86_pieces(addr, len) > 4) {
+			/* ... or at most 4 aligned pieces: x86_bp_split() */
 			return EINVAL;
+		}
 	}
 	/* arch_check_bp_in_kernelspace(): any byte at or above TASK_SIZE_MAX */
 	*kernel = addr >= env.task_size_max ||
@@ -505,7 +526,7 @@ static void random_attr(struct perf_event_attr *attr)
 #endif
 	};
 	const uint64_t lens[] = {
-		0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 32, 64, rnd(),
+		0, 1, 2, 3, 4, 5, 6, 7, 8, 13, 16, 24, 32, 33, 64, rnd(),
 		1ULL << (rnd() % 64),		/* x86 address-mask ranges */
 	};
 	const uint64_t types[] = {

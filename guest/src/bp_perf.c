@@ -185,7 +185,7 @@ static void test_bad_requests(void)
 					    8, 1, 1), EINVAL);
 	expect_errno("bp_type with unknown bits", open_bp(p, 0x10, 8, 1, 1), EINVAL);
 	expect_errno("bp_len 0", open_bp(p, HW_BREAKPOINT_W, 0, 1, 1), EINVAL);
-	expect_errno("bp_len 16", open_bp(p, HW_BREAKPOINT_W, 16, 1, 1),
+	expect_errno("bp_len 64", open_bp(p, HW_BREAKPOINT_W, 64, 1, 1),
 #if defined(__x86_64__)
 		     EOPNOTSUPP	/* no AMD range extension in QEMU's CPU */
 #else
@@ -195,7 +195,8 @@ static void test_bad_requests(void)
 #if defined(__x86_64__)
 	expect_errno("4 bytes at offset 1", open_bp(p + 1, HW_BREAKPOINT_W, 4, 1, 1),
 		     EINVAL);
-	expect_errno("bp_len 3", open_bp(p, HW_BREAKPOINT_W, 3, 1, 1), EINVAL);
+	/* Shorter ranges are split over registers: the range suite. */
+	expect_errno("bp_len 33", open_bp(p, HW_BREAKPOINT_W, 33, 1, 1), EINVAL);
 	expect_errno("execute with bp_len 4", open_bp((void *)called,
 		     HW_BREAKPOINT_X, 4, 1, 1), EINVAL);
 #else

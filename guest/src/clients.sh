@@ -284,6 +284,16 @@ else
 	show tool.out flex.out
 fi
 
+# ---- perf stat on a range: one watchpoint over several registers ----
+
+# x86 splits mem:ADDR/32 over four debug registers: the writes to the
+# four words it covers count, the four after it and the scrub word not.
+if [ "$arch" = x86_64 ]; then
+	r=2000
+	eq "perf stat mem:bp_many/32:w:u, $r writes to each of its 4 words and none counted outside" \
+		"$(pstat "mem:$(addr bp_many0)/32:w:u" many $r)" $((4 * r))
+fi
+
 # ---- perf bench breakpoint: it runs to the end ----
 
 # bench DESCRIPTION HEADER-PATTERN ARGS...

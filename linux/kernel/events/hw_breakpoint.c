@@ -27,14 +27,19 @@ static enum bp_type_idx bp_slot_type(u64 bp_type)
 }
 
 /*
- * Slots one breakpoint takes: one register on every arch today. A range
- * watchpoint built from several registers would take more; the allocator
- * supports any weight up to the register count.
+ * Slots one breakpoint takes: one register, unless the arch splits it
+ * over several (x86's range watchpoints). It is asked only for an attr
+ * its parse step accepted. The allocator supports any weight up to the
+ * register count, and installs a breakpoint's registers all or none.
  */
 VISIBLE_IF_KUNIT int hw_breakpoint_weight(const struct perf_event_attr *attr)
 {
 	KUNIT_STATIC_STUB_REDIRECT(hw_breakpoint_weight, attr);
+#ifdef arch_hw_breakpoint_weight
+	return arch_hw_breakpoint_weight(attr);
+#else
 	return 1;
+#endif
 }
 
 /* === Constraint tables === */
@@ -1410,7 +1415,9 @@ VISIBLE_IF_KUNIT int hw_breakpoint_set_flexible(bool on)
  * /sys/bus/event_source/devices/breakpoint/: caps/breakpoints and
  * caps/watchpoints, the registers of each kind per CPU; caps/shared, 1
  * when one pool of registers serves both (then each count is the pool);
- * and flexible, the switch above. Documented in
+ * caps/max_watch_len, the longest range one watchpoint covers (at an
+ * aligned address), where the arch says (HW_BREAKPOINT_MAX_WATCH_LEN); and
+ * flexible, the switch above. Documented in
  * Documentation/ABI/testing/sysfs-bus-event_source-devices-breakpoint.
  */
 static ssize_t breakpoints_show(struct device *dev,
@@ -1435,10 +1442,22 @@ static ssize_t shared_show(struct device *dev, struct device_attribute *attr,
 }
 static DEVICE_ATTR_RO(shared);
 
+#ifdef HW_BREAKPOINT_MAX_WATCH_LEN
+static ssize_t max_watch_len_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%d\n", (int)HW_BREAKPOINT_MAX_WATCH_LEN);
+}
+static DEVICE_ATTR_RO(max_watch_len);
+#endif
+
 static struct attribute *bp_caps_attrs[] = {
 	&dev_attr_breakpoints.attr,
 	&dev_attr_watchpoints.attr,
 	&dev_attr_shared.attr,
+#ifdef HW_BREAKPOINT_MAX_WATCH_LEN
+	&dev_attr_max_watch_len.attr,
+#endif
 	NULL,
 };
 

@@ -117,6 +117,47 @@ static unsigned int x86_len_bytes(unsigned int x86_len)
 	return 0;
 }
 
+/* The X86_BREAKPOINT_LEN_* value for @bytes, which DR7 can express. */
+static unsigned int x86_bytes_len(unsigned int bytes)
+{
+	int i;
+
+	for (i = 0; i < ARRAY_SIZE(x86_bp_lens); i++) {
+		if (x86_bp_lens[i].bytes == bytes)
+			return x86_bp_lens[i].x86;
+	}
+	return X86_BREAKPOINT_LEN_1;
+}
+
+/*
+ * A range split over several slots: at each step the longest length DR7
+ * has (up to sizeof(long)) to which the address is aligned and that stays
+ * inside the range. That is the fewest aligned pieces that cover exactly
+ * [@addr, @addr + @size), since any aligned piece at an address can only
+ * be as long as its alignment. Returns their number, counting no further
+ * than HBP_NUM + 1 (too many); puts piece @want's address and bytes in
+ * *@paddr and *@pbytes if it is one of them.
+ */
+static int x86_bp_split(unsigned long addr, unsigned long size, int want,
+			unsigned long *paddr, unsigned int *pbytes)
+{
+	unsigned long end = addr + size;
+	int n;
+
+	for (n = 0; addr < end && n <= HBP_NUM; n++) {
+		unsigned int bytes = sizeof(long);
+
+		while (bytes > 1 && ((addr & (bytes - 1)) || end - addr < bytes))
+			bytes >>= 1;
+		if (n == want) {
+			*paddr = addr;
+			*pbytes = bytes;
+		}
+		addr += bytes;
+	}
+	return n;
+}
+
 /* The access types DR7 can express, as perf's bp_type and as X86_*. */
 static const struct {
 	u8	generic;
@@ -183,7 +224,7 @@ static DEFINE_PER_CPU(unsigned long, x86_bp_addr[HBP_NUM]);
 /**
  * arch_hw_breakpoint_program - put a breakpoint in one of this CPU's slots
  * @bp: the breakpoint, parsed by hw_breakpoint_arch_parse()
- * @piece: which of its slots; one slot per breakpoint today
+ * @piece: which of its slots: a range's piece, 0 otherwise
  * @slot: DR0-DR3, free, chosen by the core
  *
  * Context: interrupts disabled, from hw_breakpoint_install().
@@ -191,13 +232,19 @@ static DEFINE_PER_CPU(unsigned long, x86_bp_addr[HBP_NUM]);
 void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int slot)
 {
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
-	unsigned long dr7;
+	unsigned long addr = info->address, dr7;
+	unsigned int len = info->len, bytes;
 
 	lockdep_assert_irqs_disabled();
-	this_cpu_write(x86_bp_addr[slot], info->address);
-	set_debugreg(info->address, slot);
+	if (info->range) {
+		bytes = x86_len_bytes(len);
+		x86_bp_split(info->address, info->range, piece, &addr, &bytes);
+		len = x86_bytes_len(bytes);
+	}
+	this_cpu_write(x86_bp_addr[slot], addr);
+	set_debugreg(addr, slot);
 
-	dr7 = this_cpu_read(cpu_dr7) | encode_dr7(slot, info->len, info->type);
+	dr7 = this_cpu_read(cpu_dr7) | encode_dr7(slot, len, info->type);
 	this_cpu_write(cpu_dr7, dr7);
 	/* cpu_dr7 first: see its comment. */
 	barrier();
@@ -277,12 +324,16 @@ EXPORT_SYMBOL_GPL(hw_breakpoint_restore);
 /* === Validation === */
 
 /*
- * Bytes a breakpoint watches: its DR7 length, or the AMD mask's range.
- * Parsing made the address a multiple of it, so addr + bytes cannot wrap.
+ * Bytes a breakpoint watches: its DR7 length, the AMD mask's range, or a
+ * split range's length. Parsing refused a range that wraps.
  */
 static unsigned long x86_bp_bytes(const struct arch_hw_breakpoint *hw)
 {
-	return hw->mask ? hw->mask + 1 : max(x86_len_bytes(hw->len), 1U);
+	if (hw->mask)
+		return hw->mask + 1;
+	if (hw->range)
+		return hw->range;
+	return max(x86_len_bytes(hw->len), 1U);
 }
 
 /**
@@ -386,26 +437,57 @@ static bool x86_bp_in_entry_path(unsigned long first, unsigned long last)
 	return false;
 }
 
-/* perf's bp_len to DR7's length, or the AMD mask of a wider range. */
+/*
+ * perf's bp_len to DR7's length, aligned to it (one slot, as ptrace
+ * always asks); else a wider aligned power of two with AMD's address
+ * masks (one slot); else a range of up to X86_BREAKPOINT_RANGE_MAX bytes
+ * at any address, split into at most HBP_NUM aligned pieces, one slot
+ * each. A range needing more pieces is -EINVAL; a longer power of two on
+ * a CPU without address masks is -EOPNOTSUPP, as it always was.
+ */
 static int x86_bp_parse_len(const struct perf_event_attr *attr,
 			    struct arch_hw_breakpoint *hw)
 {
+	unsigned long addr = attr->bp_addr, len = attr->bp_len, first;
+	unsigned int bytes;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(x86_bp_lens); i++) {
-		if (x86_bp_lens[i].bytes == attr->bp_len) {
+		if (x86_bp_lens[i].bytes == len) {
 			hw->len = x86_bp_lens[i].x86;
-			return 0;
+			return addr & (len - 1) ? -EINVAL : 0;
 		}
 	}
-	/* Wider ranges: a power of two, only with AMD's address masks. */
-	if (!is_power_of_2(attr->bp_len))
+	if (is_power_of_2(len) && !(addr & (len - 1)) &&
+	    boot_cpu_has(X86_FEATURE_BPEXT)) {
+		hw->len = X86_BREAKPOINT_LEN_1;
+		hw->mask = len - 1;
+		return 0;
+	}
+	if (len > X86_BREAKPOINT_RANGE_MAX)
+		return is_power_of_2(len) ? -EOPNOTSUPP : -EINVAL;
+	if (x86_bp_split(addr, len, 0, &first, &bytes) > HBP_NUM)
 		return -EINVAL;
-	if (!boot_cpu_has(X86_FEATURE_BPEXT))
-		return -EOPNOTSUPP;
-	hw->len = X86_BREAKPOINT_LEN_1;
-	hw->mask = attr->bp_len - 1;
+	hw->len = x86_bytes_len(bytes);
+	hw->range = len;
 	return 0;
+}
+
+/**
+ * arch_hw_breakpoint_weight - the slots a breakpoint takes
+ * @attr: attributes hw_breakpoint_arch_parse() accepted
+ *
+ * Return: the number of pieces of a range split over several slots, 1
+ * for anything else.
+ */
+int arch_hw_breakpoint_weight(const struct perf_event_attr *attr)
+{
+	struct arch_hw_breakpoint hw = { };
+
+	if ((attr->bp_type & HW_BREAKPOINT_X) || x86_bp_parse_len(attr, &hw) ||
+	    !hw.range)
+		return 1;
+	return x86_bp_split(attr->bp_addr, attr->bp_len, -1, NULL, NULL);
 }
 
 /**
@@ -415,17 +497,19 @@ static int x86_bp_parse_len(const struct perf_event_attr *attr,
  * @hw: filled in on success
  *
  * Return: 0; -EINVAL for a read-only watchpoint (x86 has none), an execute
- * breakpoint whose bp_len is not sizeof(long) or whose address kprobes
- * refuse, a length DR7 cannot express, a misaligned address, a range that
- * wraps or that the debug exception entry touches; -EOPNOTSUPP for a range
- * wider than 8 bytes on a CPU without address masks.
+ * breakpoint whose bp_len is neither 1 nor sizeof(long) or whose address
+ * kprobes refuse, a length of 1, 2, 4 or 8 at an address not aligned to
+ * it, a range longer than X86_BREAKPOINT_RANGE_MAX or in more than HBP_NUM
+ * aligned pieces, a range that wraps or that the debug exception entry
+ * touches; -EOPNOTSUPP for a longer power of two on a CPU without address
+ * masks.
  */
 int hw_breakpoint_arch_parse(struct perf_event *bp,
 			     const struct perf_event_attr *attr,
 			     struct arch_hw_breakpoint *hw)
 {
 	unsigned long last = attr->bp_addr + attr->bp_len - 1;
-	int i, ret;
+	int i;
 
 	if (!attr->bp_len || last < attr->bp_addr)
 		return -EINVAL;
@@ -446,20 +530,17 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 		if (attr->bp_addr >= TASK_SIZE_MAX &&
 		    within_kprobe_blacklist(attr->bp_addr))
 			return -EINVAL;
-		/* DR7 has no execute length; perf asks for sizeof(long). */
-		if (attr->bp_len != sizeof(long))
+		/*
+		 * DR7 has no execute length; perf asks for sizeof(long),
+		 * bpftrace and others for 1.
+		 */
+		if (attr->bp_len != sizeof(long) && attr->bp_len != 1)
 			return -EINVAL;
 		hw->len = X86_BREAKPOINT_LEN_X;
 		return 0;
 	}
 
-	ret = x86_bp_parse_len(attr, hw);
-	if (ret)
-		return ret;
-	/* A watchpoint covers an aligned range of its own length. */
-	if (attr->bp_addr & (attr->bp_len - 1))
-		return -EINVAL;
-	return 0;
+	return x86_bp_parse_len(attr, hw);
 }
 
 /**
@@ -497,9 +578,10 @@ static int x86_bp_handle_debug(struct die_args *args)
 {
 	unsigned long *dr6_p = (unsigned long *)ERR_PTR(args->err);
 	unsigned long dr6 = *dr6_p, hits = dr6 & DR_TRAP_BITS;
+	unsigned long left = hits, mine;
 	bool passed_on = false;
 	struct perf_event *bp;
-	int slot;
+	int slot, s;
 
 	if (!hits)
 		return NOTIFY_DONE;
@@ -508,9 +590,18 @@ static int x86_bp_handle_debug(struct die_args *args)
 	for_each_set_bit(slot, &hits, HBP_NUM) {
 		bool exec;
 
+		if (!(left & BIT(slot)))
+			continue;
 		bp = hw_breakpoint_owner(TYPE_DATA, slot);
 		if (!bp)
 			continue;
+		/* An access across pieces of one range is one hit. */
+		mine = 0;
+		for_each_set_bit(s, &left, HBP_NUM) {
+			if (hw_breakpoint_owner(TYPE_DATA, s) == bp)
+				mine |= BIT(s);
+		}
+		left &= ~mine;
 
 		exec = bp->hw.info.type == X86_BREAKPOINT_EXECUTE;
 		/*
@@ -528,7 +619,7 @@ static int x86_bp_handle_debug(struct die_args *args)
 			passed_on = true;
 			continue;
 		}
-		*dr6_p &= ~(DR_TRAP0 << slot);
+		*dr6_p &= ~(mine * DR_TRAP0);
 		perf_bp_event(bp, args->regs);
 	}
 

@@ -12,7 +12,8 @@
  * Also: a wide watchpoint that is unregistered leaves DR7 and cpu_dr7
  * clear on every CPU, and writes afterwards trap nowhere; and the slots
  * the core chooses are the ones programmed, each with its own address
- * and DR7 field, and cleared one by one.
+ * and DR7 field, and cleared one by one; and a range takes one slot per
+ * aligned piece, and one #DB that names several of them is one hit.
  */
 
 #include <kunit/test.h>
@@ -20,6 +21,7 @@
 #include <linux/cpumask.h>
 #include <linux/smp.h>
 #include <linux/hw_breakpoint.h>
+#include <linux/kdebug.h>
 #include <linux/percpu.h>
 #include <linux/perf_event.h>
 #include <linux/processor.h>
@@ -268,11 +270,132 @@ static void test_slots_programmed(struct kunit *test)
 	hwbp_x86_expect_armed(test, 0);
 }
 
+/*
+ * A range over several slots: 13 bytes 3 past a quadword are its 1 byte
+ * at +3, 4 bytes at +4 and 8 at +8, each in one enabled slot with that
+ * length, on every CPU.
+ */
+static void test_range_pieces(struct kunit *test)
+{
+	static const struct { unsigned int off, len; } want[] = {
+		{ 3, X86_BREAKPOINT_LEN_1 },
+		{ 4, X86_BREAKPOINT_LEN_4 },
+		{ 8, X86_BREAKPOINT_LEN_8 },
+	};
+	unsigned long base = (unsigned long)&hwbp_x86_words[0];
+	struct perf_event *__percpu *wide;
+	struct perf_event_attr attr;
+	int cpu, slot, i;
+
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = base + 3;
+	attr.bp_len = 13;
+	attr.bp_type = HW_BREAKPOINT_W;
+	wide = register_wide_hw_breakpoint(&attr, hwbp_x86_test_nop, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)wide));
+
+	for_each_online_cpu(cpu) {
+		int found[ARRAY_SIZE(want)] = {}, enabled = 0;
+
+		smp_call_function_single(cpu, hwbp_x86_read_regs, NULL, 1);
+		for (slot = 0; slot < HBP_NUM; slot++) {
+			unsigned long dr7 = hwbp_x86_dr7[cpu], field;
+
+			if (!(dr7 & (encode_dr7(slot, X86_BREAKPOINT_LEN_1,
+						X86_BREAKPOINT_WRITE) &
+				     HWBP_X86_DR7_ENABLES)))
+				continue;
+			enabled++;
+			field = (dr7 >> (DR_CONTROL_SHIFT + slot * DR_CONTROL_SIZE)) &
+				HWBP_X86_FIELD;
+			for (i = 0; i < ARRAY_SIZE(want); i++) {
+				unsigned long expect =
+					(encode_dr7(0, want[i].len,
+						    X86_BREAKPOINT_WRITE) >>
+					 DR_CONTROL_SHIFT) & HWBP_X86_FIELD;
+
+				found[i] += hwbp_x86_dr[cpu][slot] ==
+					    base + want[i].off &&
+					    field == expect;
+			}
+		}
+		KUNIT_EXPECT_EQ_MSG(test, enabled, 3, "CPU %d: slots of 13 bytes",
+				    cpu);
+		for (i = 0; i < ARRAY_SIZE(want); i++)
+			KUNIT_EXPECT_EQ_MSG(test, found[i], 1,
+					    "CPU %d: the piece at +%u", cpu,
+					    want[i].off);
+	}
+	unregister_wide_hw_breakpoint(wide);
+	hwbp_x86_expect_armed(test, 0);
+}
+
+static atomic_t hwbp_x86_range_hits;
+
+static void hwbp_x86_range_count(struct perf_event *bp,
+				 struct perf_sample_data *data,
+				 struct pt_regs *regs)
+{
+	atomic_inc(&hwbp_x86_range_hits);
+}
+
+/*
+ * One #DB whose DR6 names both slots of a 16-byte range (an access
+ * across its two pieces) is one hit, and both DR6 bits are consumed. The
+ * #DB is the die notifier's, called as exc_debug() calls it, with a DR6
+ * made up here: QEMU's TCG names one slot per access.
+ */
+static void test_range_one_hit(struct kunit *test)
+{
+	struct perf_event *__percpu *wide;
+	struct pt_regs regs = { };
+	struct perf_event_attr attr;
+	unsigned long dr6 = 0, dr7, named, flags;
+	struct die_args args = {
+		.regs = &regs, .err = (long)&dr6, .str = "debug",
+	};
+	int slot, cpu, ret;
+
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&hwbp_x86_words[0];
+	attr.bp_len = 16;
+	attr.bp_type = HW_BREAKPOINT_W;
+	wide = register_wide_hw_breakpoint(&attr, hwbp_x86_range_count, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)wide));
+
+	atomic_set(&hwbp_x86_range_hits, 0);
+	local_irq_save(flags);
+	cpu = smp_processor_id();
+	get_debugreg(dr7, 7);
+	for (slot = 0; slot < HBP_NUM; slot++) {
+		if (dr7 & (encode_dr7(slot, X86_BREAKPOINT_LEN_8,
+				      X86_BREAKPOINT_WRITE) & HWBP_X86_DR7_ENABLES))
+			dr6 |= DR_TRAP0 << slot;
+	}
+	named = dr6;
+	ret = hw_breakpoint_exceptions_notify(NULL, DIE_DEBUG, &args);
+	local_irq_restore(flags);
+
+	KUNIT_EXPECT_EQ_MSG(test, hweight_long(named), 2,
+			    "CPU %d: slots of a 16-byte range", cpu);
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_x86_range_hits), 1);
+	KUNIT_EXPECT_EQ_MSG(test, dr6 & DR_TRAP_BITS, 0,
+			    "DR6 bits left for others: %#lx", dr6);
+	KUNIT_EXPECT_EQ(test, ret, NOTIFY_STOP);
+	unregister_wide_hw_breakpoint(wide);
+}
+
 static struct kunit_case hwbp_x86_cases[] = {
 	KUNIT_CASE(test_entry_path_refused),
 	KUNIT_CASE(test_plain_variable_accepted),
 	KUNIT_CASE(test_unregister_clears),
 	KUNIT_CASE(test_slots_programmed),
+	KUNIT_CASE(test_range_pieces),
+	KUNIT_CASE(test_range_one_hit),
 	{}
 };
 

@@ -181,6 +181,9 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 			     struct arch_hw_breakpoint *hw);
 int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
 				    unsigned long val, void *data);
+/* The longest watchpoint: 8 bytes (BAS), inside one aligned granule. */
+#define HW_BREAKPOINT_MAX_WATCH_LEN	8
+
 /* The core chooses the register pair; these program and clear it. */
 #define arch_hw_breakpoint_program arch_hw_breakpoint_program
 void hw_breakpoint_pmu_read(struct perf_event *bp);

@@ -14,16 +14,18 @@
 
 /**
  * struct arch_hw_breakpoint - one breakpoint, decoded for DR0-DR3 and DR7
- * @address: the linear address for its DRn
+ * @address: the linear address for its DRn (a range's first byte)
  * @mask: AMD address mask for a range breakpoint wider than 8 bytes, or 0
- * @len: X86_BREAKPOINT_LEN_*
+ * @len: X86_BREAKPOINT_LEN_* (of a range's first piece)
  * @type: X86_BREAKPOINT_EXECUTE, _WRITE or _RW
+ * @range: bytes of a range split over several slots, or 0 for one slot
  */
 struct arch_hw_breakpoint {
 	unsigned long	address;
 	unsigned long	mask;
 	u8		len;
 	u8		type;
+	u8		range;
 };
 
 #include <linux/kdebug.h>
@@ -54,6 +56,13 @@ struct arch_hw_breakpoint {
 /* The address registers, DR0-DR3. */
 #define HBP_NUM				4
 
+/*
+ * The longest watchpoint split over several slots: one aligned piece of
+ * at most sizeof(long) bytes in each.
+ */
+#define X86_BREAKPOINT_RANGE_MAX	(HBP_NUM * sizeof(long))
+#define HW_BREAKPOINT_MAX_WATCH_LEN	X86_BREAKPOINT_RANGE_MAX
+
 #define hw_breakpoint_slots(type)	(HBP_NUM)
 #define HW_BREAKPOINT_MAX_REGS		HBP_NUM
 
@@ -68,6 +77,9 @@ int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
 				    unsigned long val, void *data);
 /* The core chooses the register; these program and clear DRn. */
 #define arch_hw_breakpoint_program arch_hw_breakpoint_program
+/* A range takes one slot per aligned piece. */
+#define arch_hw_breakpoint_weight arch_hw_breakpoint_weight
+int arch_hw_breakpoint_weight(const struct perf_event_attr *attr);
 /* kgdb's way in, outside perf: the core's install and uninstall. */
 int arch_install_hw_breakpoint(struct perf_event *bp);
 void arch_uninstall_hw_breakpoint(struct perf_event *bp);
