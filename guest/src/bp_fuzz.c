@@ -240,8 +240,9 @@ static int arch_parse(const struct perf_event_attr *attr, int task,
 			   env.bpext) {
 			/* ... an aligned power of two with AMD's masks ... */
 		} else if (len > 32) {
-			/* ... EOPNOTSUPP for a longer power of two ... */
-			return len & (len - 1) ? EINVAL : EOPNOTSUPP;
+			/* ... EOPNOTSUPP for a longer aligned power of two ... */
+			return len & (len - 1) || addr & (len - 1) ?
+			       EINVAL : EOPNOTSUPP;
 		} else if (x86_pieces(addr, len) > 4) {
 			/* ... or at most 4 aligned pieces: x86_bp_split() */
 			return EINVAL;

@@ -40,13 +40,16 @@ int __init init_hw_breakpoint(void);
  * @held: a bit for each register that has an owner
  *
  * The core's register map, one per CPU and &enum bp_type_idx. Only its
- * own CPU changes it, with interrupts off (perf's add() and del(), and
- * kgdb through hw_breakpoint_install()). An owner is set before the arch
- * programs its register and cleared after the arch has cleared it, so a
- * debug exception on that CPU, which reads the map without a lock, finds
- * the owner of every register that can have hit; the event stays alive
- * for as long as it is in the map. Other CPUs read it racily, for
- * diagnostics only.
+ * own CPU changes it: perf's add() and del() with interrupts off, kgdb
+ * through hw_breakpoint_install() and hw_breakpoint_uninstall() from NMI
+ * context (refused while a change is under way there). An owner is set
+ * before the arch programs its register and cleared after the arch has
+ * cleared it, so a debug exception on that CPU, which reads the map
+ * without a lock, finds the owner of every register that can have hit;
+ * the event stays alive for as long as it is in the map. On an arch that
+ * chooses its own registers (no arch_hw_breakpoint_program) the numbers
+ * are the core's count only, not the arch's registers. Other CPUs read
+ * it racily, for diagnostics only.
  */
 struct hw_breakpoint_regs {
 	struct perf_event	*owner[HW_BREAKPOINT_MAX_REGS];

@@ -72,7 +72,7 @@ struct bp_cpu_use {
 	/*
 	 * Registers of this CPU held by flexible events: a bit for each
 	 * (beside the map's @held, for the slots file), and the number held
-	 * by those of the CPU's own context (for bp_flex_may_add()). Changed
+	 * by those of the CPU's own context (for bp_cpu_flex_may_add()). Changed
 	 * by this CPU alone, with interrupts off.
 	 */
 	unsigned long	flex_held;
@@ -222,7 +222,7 @@ static void bp_hist_move(struct bp_hist *hist, enum bp_type_idx type,
 
 /*
  * The most slots any owner counted in @hist takes. Without the locks
- * (bp_flex_may_add()) the answer may be stale by the time it is used.
+ * (bp_cpu_flex_may_add()) the answer may be stale by the time it is used.
  */
 static int bp_hist_top_racy(struct bp_hist *hist, enum bp_type_idx type)
 {
@@ -495,7 +495,7 @@ static void bp_account_cpu(struct perf_event *bp, enum bp_type_idx type,
 	lockdep_assert_held_write(&bp_tables_sem);
 	if (bp_flexible(bp)) {
 		bp_hist_switch(&cpu_use->flex, type, 0, weight, add);
-		/* bp_flex_may_add() reads it without the lock. */
+		/* bp_cpu_flex_may_add() reads it without the lock. */
 		WRITE_ONCE(cpu_use->flex_share,
 			   bp_hist_top(&cpu_use->flex, type));
 	} else {
@@ -503,7 +503,7 @@ static void bp_account_cpu(struct perf_event *bp, enum bp_type_idx type,
 	}
 	after = cpu_use->pinned + cpu_use->flex_share;
 	bp_hist_move(&bp_all_cpus[type].cpu_bound, type, before, after);
-	/* bp_flex_may_add() reads it without the lock. */
+	/* bp_cpu_flex_may_add() reads it without the lock. */
 	WRITE_ONCE(cpu_use->cpu_bound, after);
 }
 
@@ -1192,11 +1192,24 @@ static int bp_event_init(struct perf_event *bp)
 
 /* === The register map === */
 
-/* Give up the registers @bp holds in @regs; the arch has cleared them. */
-static void bp_regs_drop(struct hw_breakpoint_regs *regs,
-			 struct bp_cpu_use *cpu_use, struct perf_event *bp)
+/*
+ * Map changes under way on this CPU in perf's add() or del(). kgdb
+ * installs and removes its breakpoints from NMI context (its round-up
+ * NMI, or the #DB or #BP it entered through), which may land in the
+ * middle of one: an install from there then gets -EBUSY (kgdb leaves
+ * that breakpoint off on this CPU), so the change it interrupted never
+ * finds a register taken behind its back. The bitmaps change by single
+ * per-CPU operations, which an NMI cannot split, so a removal from NMI
+ * leaves the map right at any point. (x86's own read-modify-write of
+ * cpu_dr7 around it can still be split by kgdb's NMI, as in Linux 6.12.)
+ */
+static DEFINE_PER_CPU(unsigned int, bp_regs_busy);
+
+/* Give up the registers @bp holds of @type; the arch has cleared them. */
+static void bp_regs_drop(enum bp_type_idx type, struct perf_event *bp)
 {
-	unsigned long held = regs->held;
+	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
+	unsigned long held = READ_ONCE(regs->held);
 	int reg;
 
 	for_each_set_bit(reg, &held, HW_BREAKPOINT_MAX_REGS) {
@@ -1205,8 +1218,8 @@ static void bp_regs_drop(struct hw_breakpoint_regs *regs,
 		/* Written once the register is off: see struct hw_breakpoint_regs. */
 		barrier();
 		WRITE_ONCE(regs->owner[reg], NULL);
-		WRITE_ONCE(regs->held, regs->held & ~BIT(reg));
-		WRITE_ONCE(cpu_use->flex_held, cpu_use->flex_held & ~BIT(reg));
+		this_cpu_and(hw_breakpoint_regs[type].held, ~BIT(reg));
+		this_cpu_and(bp_cpu_use[type].flex_held, ~BIT(reg));
 	}
 }
 
@@ -1240,22 +1253,20 @@ static void bp_regs_clear(struct hw_breakpoint_regs *regs,
  * them. perf's add() calls it, and kgdb does, through the arch, for the
  * breakpoints it installs outside perf.
  *
- * Context: interrupts disabled, on the CPU that is to watch.
+ * Context: interrupts disabled, on the CPU that is to watch; or NMI
+ * (kgdb), which gets -EBUSY when it interrupted a change of the map.
  * Return: 0, or -EBUSY when too few registers are free.
  */
-int hw_breakpoint_install(struct perf_event *bp)
+static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 {
-	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
-	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
 	/* kgdb may install an event whose reservation it dropped: 1. */
 	int weight = max(bp_weight(bp), 1), piece, reg;
 	unsigned long free, mine = 0;
 
-	lockdep_assert_irqs_disabled();
 	if (!bp_nr_slots[type])
 		return -EBUSY;
-	free = ~regs->held & GENMASK(bp_nr_slots[type] - 1, 0);
+	free = ~READ_ONCE(regs->held) & GENMASK(bp_nr_slots[type] - 1, 0);
 	if (hweight_long(free) < weight)
 		return -EBUSY;
 
@@ -1264,7 +1275,7 @@ int hw_breakpoint_install(struct perf_event *bp)
 		free &= ~BIT(reg);
 		mine |= BIT(reg);
 		WRITE_ONCE(regs->owner[reg], bp);
-		WRITE_ONCE(regs->held, regs->held | BIT(reg));
+		this_cpu_or(hw_breakpoint_regs[type].held, BIT(reg));
 		/* The owner is in place before the register can hit. */
 		barrier();
 #ifdef arch_hw_breakpoint_program
@@ -1272,32 +1283,53 @@ int hw_breakpoint_install(struct perf_event *bp)
 #endif
 	}
 	if (bp_flexible(bp))
-		WRITE_ONCE(cpu_use->flex_held, cpu_use->flex_held | mine);
+		this_cpu_or(bp_cpu_use[type].flex_held, mine);
 
 #ifndef arch_hw_breakpoint_program
 	/* The arch chooses its own registers; the map only counts them. */
 	if (arch_install_hw_breakpoint(bp)) {
-		bp_regs_drop(regs, cpu_use, bp);
+		bp_regs_drop(type, bp);
 		return -EBUSY;
 	}
 #endif
 	return 0;
 }
 
+int hw_breakpoint_install(struct perf_event *bp)
+{
+	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
+	int ret;
+
+	lockdep_assert_irqs_disabled();
+	if (in_nmi())
+		return this_cpu_read(bp_regs_busy) ? -EBUSY : __bp_install(bp, type);
+
+	this_cpu_inc(bp_regs_busy);
+	ret = __bp_install(bp, type);
+	this_cpu_dec(bp_regs_busy);
+	return ret;
+}
+
 /**
  * hw_breakpoint_uninstall - free the registers a breakpoint holds here
  * @bp: the breakpoint, installed on this CPU by hw_breakpoint_install()
  *
- * Context: interrupts disabled, on the CPU it was installed on.
+ * Context: interrupts disabled, on the CPU it was installed on; or NMI
+ * (kgdb).
  */
 void hw_breakpoint_uninstall(struct perf_event *bp)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
+	bool nmi = in_nmi();
 
 	lockdep_assert_irqs_disabled();
+	if (!nmi)
+		this_cpu_inc(bp_regs_busy);
 	bp_regs_clear(regs, bp);
-	bp_regs_drop(regs, this_cpu_ptr(&bp_cpu_use[type]), bp);
+	bp_regs_drop(type, bp);
+	if (!nmi)
+		this_cpu_dec(bp_regs_busy);
 }
 
 /* perf's view of a breakpoint: a stopped one does not count its hits. */

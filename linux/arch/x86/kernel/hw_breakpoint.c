@@ -141,19 +141,20 @@ static unsigned int x86_bytes_len(unsigned int bytes)
 static int x86_bp_split(unsigned long addr, unsigned long size, int want,
 			unsigned long *paddr, unsigned int *pbytes)
 {
-	unsigned long end = addr + size;
 	int n;
 
-	for (n = 0; addr < end && n <= HBP_NUM; n++) {
+	/* By what is left, not by an end: a range may end at the top. */
+	for (n = 0; size && n <= HBP_NUM; n++) {
 		unsigned int bytes = sizeof(long);
 
-		while (bytes > 1 && ((addr & (bytes - 1)) || end - addr < bytes))
+		while (bytes > 1 && ((addr & (bytes - 1)) || size < bytes))
 			bytes >>= 1;
 		if (n == want) {
 			*paddr = addr;
 			*pbytes = bytes;
 		}
 		addr += bytes;
+		size -= bytes;
 	}
 	return n;
 }
@@ -442,14 +443,14 @@ static bool x86_bp_in_entry_path(unsigned long first, unsigned long last)
  * always asks); else a wider aligned power of two with AMD's address
  * masks (one slot); else a range of up to X86_BREAKPOINT_RANGE_MAX bytes
  * at any address, split into at most HBP_NUM aligned pieces, one slot
- * each. A range needing more pieces is -EINVAL; a longer power of two on
- * a CPU without address masks is -EOPNOTSUPP, as it always was.
+ * each. A range needing more pieces is -EINVAL; an aligned power of two
+ * longer than that on a CPU without address masks is -EOPNOTSUPP.
  */
 static int x86_bp_parse_len(const struct perf_event_attr *attr,
 			    struct arch_hw_breakpoint *hw)
 {
 	unsigned long addr = attr->bp_addr, len = attr->bp_len, first;
-	unsigned int bytes;
+	unsigned int bytes = 1;
 	int i;
 
 	for (i = 0; i < ARRAY_SIZE(x86_bp_lens); i++) {
@@ -465,7 +466,8 @@ static int x86_bp_parse_len(const struct perf_event_attr *attr,
 		return 0;
 	}
 	if (len > X86_BREAKPOINT_RANGE_MAX)
-		return is_power_of_2(len) ? -EOPNOTSUPP : -EINVAL;
+		return is_power_of_2(len) && !(addr & (len - 1)) ?
+		       -EOPNOTSUPP : -EINVAL;
 	if (x86_bp_split(addr, len, 0, &first, &bytes) > HBP_NUM)
 		return -EINVAL;
 	hw->len = x86_bytes_len(bytes);

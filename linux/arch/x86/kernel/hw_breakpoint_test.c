@@ -342,8 +342,8 @@ static void hwbp_x86_range_count(struct perf_event *bp,
 }
 
 /*
- * One #DB whose DR6 names both slots of a 16-byte range (an access
- * across its two pieces) is one hit, and both DR6 bits are consumed. The
+ * One #DB whose DR6 names every slot of a 12-byte range (an access
+ * across its pieces) is one hit, and all those DR6 bits are consumed. The
  * #DB is the die notifier's, called as exc_debug() calls it, with a DR6
  * made up here: QEMU's TCG names one slot per access.
  */
@@ -360,9 +360,10 @@ static void test_range_one_hit(struct kunit *test)
 
 	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
 			       "breakpoints held before the test");
+	/* 12 bytes 4 past a word: no power of two, so never AMD's masks. */
 	hw_breakpoint_init(&attr);
-	attr.bp_addr = (unsigned long)&hwbp_x86_words[0];
-	attr.bp_len = 16;
+	attr.bp_addr = (unsigned long)&hwbp_x86_words[0] + 4;
+	attr.bp_len = 12;
 	attr.bp_type = HW_BREAKPOINT_W;
 	wide = register_wide_hw_breakpoint(&attr, hwbp_x86_range_count, NULL);
 	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)wide));
@@ -380,13 +381,34 @@ static void test_range_one_hit(struct kunit *test)
 	ret = hw_breakpoint_exceptions_notify(NULL, DIE_DEBUG, &args);
 	local_irq_restore(flags);
 
-	KUNIT_EXPECT_EQ_MSG(test, hweight_long(named), 2,
-			    "CPU %d: slots of a 16-byte range", cpu);
+	KUNIT_EXPECT_EQ_MSG(test, hweight_long(named),
+			    IS_ENABLED(CONFIG_X86_64) ? 2 : 3,
+			    "CPU %d: slots of a 12-byte range", cpu);
 	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_x86_range_hits), 1);
 	KUNIT_EXPECT_EQ_MSG(test, dr6 & DR_TRAP_BITS, 0,
 			    "DR6 bits left for others: %#lx", dr6);
 	KUNIT_EXPECT_EQ(test, ret, NOTIFY_STOP);
 	unregister_wide_hw_breakpoint(wide);
+}
+
+/*
+ * A range that ends at the last byte of the address space has as many
+ * pieces as anywhere else: its end is not a number that wraps to 0.
+ */
+static void test_range_at_top(struct kunit *test)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT, .bp_type = HW_BREAKPOINT_W,
+	};
+
+	attr.bp_addr = ~0UL - 12;
+	attr.bp_len = 13;
+	KUNIT_EXPECT_EQ(test, arch_hw_breakpoint_weight(&attr),
+			IS_ENABLED(CONFIG_X86_64) ? 3 : 4);
+	attr.bp_addr = ~0UL - 15;
+	attr.bp_len = 16;
+	KUNIT_EXPECT_EQ(test, arch_hw_breakpoint_weight(&attr),
+			IS_ENABLED(CONFIG_X86_64) ? 2 : 4);
 }
 
 static struct kunit_case hwbp_x86_cases[] = {
@@ -396,6 +418,7 @@ static struct kunit_case hwbp_x86_cases[] = {
 	KUNIT_CASE(test_slots_programmed),
 	KUNIT_CASE(test_range_pieces),
 	KUNIT_CASE(test_range_one_hit),
+	KUNIT_CASE(test_range_at_top),
 	{}
 };
 

@@ -228,6 +228,10 @@ void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size)
 		sh = &shadows[i];
 		if (sh->key == p && sh->size == size)
 			return sh->copies + cpu * size;
+		/* A member of an element (this_cpu_or(var.member, ...)). */
+		if (p >= sh->key && p + size <= sh->key + sh->size &&
+		    size < sh->size)
+			return sh->copies + cpu * sh->size + (p - sh->key);
 		if (p < sh->key + sh->size && sh->key < p + size)
 			fail("per_cpu_ptr() of %p overlaps the element at %p",
 			     ptr, (const void *)sh->key);
@@ -503,7 +507,8 @@ static void check_map(int cpu, struct perf_event **in, int nr)
 			fail("CPU %d type %d: %d registers in the map, the arch holds %d",
 			     cpu, type, hweight_long(map->held),
 			     regs_used[cpu][type]);
-		if (map->held & ~GENMASK(nr_slots[type] - 1, 0))
+		if (nr_slots[type] ? map->held & ~GENMASK(nr_slots[type] - 1, 0) :
+		    map->held)
 			fail("CPU %d type %d: map %#lx beyond %d registers",
 			     cpu, type, map->held, nr_slots[type]);
 		for (reg = 0; reg < HW_BREAKPOINT_MAX_REGS; reg++) {

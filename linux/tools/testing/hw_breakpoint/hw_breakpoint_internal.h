@@ -217,8 +217,9 @@ void cpus_read_unlock(void);
  * Per-CPU data. A DEFINE_PER_CPU() variable is an ordinary one, never
  * used directly: each element per_cpu_ptr() is asked for gets
  * TEST_NR_CPUS copies of its own on first use, found by its address (the
- * allocator always names a per-CPU element by the same address; the test
- * checks that). alloc_percpu() returns TEST_NR_CPUS elements side by
+ * allocator always names a per-CPU element by the same address, or a
+ * member inside one it named before; the test checks that).
+ * alloc_percpu() returns TEST_NR_CPUS elements side by
  * side, and per_cpu_ptr() of that block picks one.
  */
 #define DEFINE_PER_CPU(type, name)	type name
@@ -232,6 +233,13 @@ void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size);
 /* The CPU the test runs PMU callbacks on, as perf would with irqs off. */
 extern int test_this_cpu;
 #define this_cpu_ptr(ptr)	per_cpu_ptr(ptr, test_this_cpu)
+#define this_cpu_read(var)	(*this_cpu_ptr(&(var)))
+#define this_cpu_or(var, v)	((void)(*this_cpu_ptr(&(var)) |= (v)))
+#define this_cpu_and(var, v)	((void)(*this_cpu_ptr(&(var)) &= (v)))
+#define this_cpu_inc(var)	((void)(*this_cpu_ptr(&(var)) += 1))
+#define this_cpu_dec(var)	((void)(*this_cpu_ptr(&(var)) -= 1))
+/* PMU callbacks run as perf's scheduling runs them; kgdb is not modelled. */
+#define in_nmi()		0
 void *test_alloc_percpu(size_t size);
 void test_free_percpu(void *ptr);
 #define alloc_percpu(type) \
