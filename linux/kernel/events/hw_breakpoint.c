@@ -1244,19 +1244,7 @@ static void bp_regs_clear(struct hw_breakpoint_regs *regs,
 }
 #endif
 
-/**
- * hw_breakpoint_install - give a breakpoint its registers on this CPU
- * @bp: the breakpoint, parsed by the arch
- *
- * Takes as many free registers of @bp's kind as its weight, all or none,
- * the lowest first, records @bp as their owner and has the arch program
- * them. perf's add() calls it, and kgdb does, through the arch, for the
- * breakpoints it installs outside perf.
- *
- * Context: interrupts disabled, on the CPU that is to watch; or NMI
- * (kgdb), which gets -EBUSY when it interrupted a change of the map.
- * Return: 0, or -EBUSY when too few registers are free.
- */
+/* hw_breakpoint_install() with the map held still. */
 static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 {
 	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
@@ -1295,6 +1283,19 @@ static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 	return 0;
 }
 
+/**
+ * hw_breakpoint_install - give a breakpoint its registers on this CPU
+ * @bp: the breakpoint, parsed by the arch
+ *
+ * Takes as many free registers of @bp's kind as its weight, all or none,
+ * the lowest first, records @bp as their owner and has the arch program
+ * them. perf's add() calls it, and kgdb does, through the arch, for the
+ * breakpoints it installs outside perf.
+ *
+ * Context: interrupts disabled, on the CPU that is to watch; or NMI
+ * (kgdb), which gets -EBUSY when it interrupted a change of the map.
+ * Return: 0, or -EBUSY when too few registers are free.
+ */
 int hw_breakpoint_install(struct perf_event *bp)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
