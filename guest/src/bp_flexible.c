@@ -399,6 +399,65 @@ static void test_groups(int slots)
 	}
 }
 
+/*
+ * A flexible watchpoint in a group led by a hardware event lives in the
+ * CPU PMU's context, not the software one: with N-1 pinned watchpoints,
+ * it and a plain flexible watchpoint share the last register, and each
+ * must run part of the time and count within 25% once scaled.
+ */
+static void test_hardware_group(int slots)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_HARDWARE, .size = sizeof(attr),
+		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.exclude_kernel = 1, .exclude_hv = 1,
+	};
+	int fds[MAX_EVENTS], n = 0, i, leader, grouped, plain, ok = 1;
+	struct reading r[2];
+	long rounds;
+
+	leader = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+	if (leader < 0) {
+		tap_skip("no hardware cycles event",
+			 "a hardware-led group's flexible watchpoint and a plain one share the last register");
+		return;
+	}
+	for (i = 0; i < slots - 1; i++)
+		fds[n++] = open_watch(i, 1, 0, -1);
+	grouped = open_watch_in(slots - 1, 0, 0, -1, leader);
+	plain = open_watch(slots, 0, 0, -1);
+	for (i = 0; i < n; i++)
+		ok &= fds[i] >= 0;
+	if (!tap_ok(ok && grouped >= 0 && plain >= 0,
+		    "%d pinned, a flexible one in a hardware-led group and a plain flexible one open",
+		    slots - 1)) {
+		close_all(fds, n);
+		if (grouped >= 0)
+			close(grouped);
+		if (plain >= 0)
+			close(plain);
+		close(leader);
+		return;
+	}
+	rounds = write_rounds(slots + 1);
+	ok = !read_event(grouped, &r[0]) && !read_event(plain, &r[1]);
+	for (i = 0; i < 2; i++) {
+		double scaled = r[i].running ?
+			(double)r[i].value * r[i].enabled / r[i].running : 0;
+
+		tap_diag("%s: %llu of %ld, running %llu of %llu, scaled %.0f",
+			 i ? "plain" : "grouped", r[i].value, rounds,
+			 r[i].running, r[i].enabled, scaled);
+		ok &= r[i].running > 0 && r[i].running < r[i].enabled &&
+		      scaled > rounds * 0.75 && scaled < rounds * 1.25;
+	}
+	tap_ok(ok, "a hardware-led group's flexible watchpoint and a plain one share the last register: each runs part of the time, scaled within 25%%");
+	close_all(fds, n);
+	close(grouped);
+	close(plain);
+	close(leader);
+}
+
 #define SLOTS_FILE	"/sys/kernel/debug/hw_breakpoint/slots"
 
 /* How many registers a slots line's map shows held by kind @c (P or F). */
@@ -531,6 +590,8 @@ int main(void)
 	check_installed("after the CPU-bound cases");
 	test_groups(slots);
 	check_installed("after the groups");
+	test_hardware_group(slots);
+	check_installed("after the hardware-led group");
 	test_slots(slots);
 	test_switch(slots);
 	check_installed("at the end");
