@@ -574,6 +574,9 @@ int main(void)
 	tap_ok(caps_b > 0 && (!expect_shared || caps_b == slots),
 	       "caps/breakpoints %d (x86: the same pool as watchpoints)", caps_b);
 	tap_ok(shared == expect_shared, "caps/shared %d", shared);
+	tap_ok(read_cap("caps/max_watch_len") == (expect_shared ? 32 : 8),
+	       "caps/max_watch_len %d (x86 32: a range over 4 registers; arm64 8)",
+	       read_cap("caps/max_watch_len"));
 	tap_ok(pinned_fit() == caps_w, "caps/watchpoints: as many pinned watchpoints fit in this thread (%d)",
 	       caps_w);
 	tap_ok(read_cap("flexible") == 1, "flexible mode is on by default");

@@ -1205,7 +1205,11 @@ static int bp_event_init(struct perf_event *bp)
  */
 static DEFINE_PER_CPU(unsigned int, bp_regs_busy);
 
-/* Give up the registers @bp holds of @type; the arch has cleared them. */
+/*
+ * Give up the registers @bp holds of @type, each once it is off: the
+ * arch clears it here when the core chose it, or has already cleared
+ * them all (arch_uninstall_hw_breakpoint()) when it chose them itself.
+ */
 static void bp_regs_drop(enum bp_type_idx type, struct perf_event *bp)
 {
 	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
@@ -1215,6 +1219,9 @@ static void bp_regs_drop(enum bp_type_idx type, struct perf_event *bp)
 	for_each_set_bit(reg, &held, HW_BREAKPOINT_MAX_REGS) {
 		if (regs->owner[reg] != bp)
 			continue;
+#ifdef arch_hw_breakpoint_program
+		arch_hw_breakpoint_clear(bp, reg);
+#endif
 		/* Written once the register is off: see struct hw_breakpoint_regs. */
 		barrier();
 		WRITE_ONCE(regs->owner[reg], NULL);
@@ -1222,27 +1229,6 @@ static void bp_regs_drop(enum bp_type_idx type, struct perf_event *bp)
 		this_cpu_and(bp_cpu_use[type].flex_held, ~BIT(reg));
 	}
 }
-
-/* Have the arch clear the registers @bp holds in @regs. */
-#ifdef arch_hw_breakpoint_program
-static void bp_regs_clear(struct hw_breakpoint_regs *regs,
-			  struct perf_event *bp)
-{
-	unsigned long held = regs->held;
-	int reg;
-
-	for_each_set_bit(reg, &held, HW_BREAKPOINT_MAX_REGS) {
-		if (regs->owner[reg] == bp)
-			arch_hw_breakpoint_clear(bp, reg);
-	}
-}
-#else
-static void bp_regs_clear(struct hw_breakpoint_regs *regs,
-			  struct perf_event *bp)
-{
-	arch_uninstall_hw_breakpoint(bp);
-}
-#endif
 
 /* hw_breakpoint_install() with the map held still. */
 static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
@@ -1321,13 +1307,14 @@ int hw_breakpoint_install(struct perf_event *bp)
 void hw_breakpoint_uninstall(struct perf_event *bp)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
-	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
 	bool nmi = in_nmi();
 
 	lockdep_assert_irqs_disabled();
 	if (!nmi)
 		this_cpu_inc(bp_regs_busy);
-	bp_regs_clear(regs, bp);
+#ifndef arch_hw_breakpoint_program
+	arch_uninstall_hw_breakpoint(bp);
+#endif
 	bp_regs_drop(type, bp);
 	if (!nmi)
 		this_cpu_dec(bp_regs_busy);
