@@ -102,7 +102,11 @@ static struct bp_all_cpus {
 	struct bp_hist	any_cpu_tasks;
 } bp_all_cpus[TYPE_MAX];
 
-/* Keyed by the task pointer, hw.target; chained through hw.bp_list. */
+/*
+ * Keyed by the task pointer, hw.target; chained through hw.bp_list. The
+ * chain of NULL holds the flexible breakpoints bound to a CPU and no task
+ * (see bp_group_share()); pinned ones bound to a CPU are not in it.
+ */
 static const struct rhashtable_params bp_task_table_params = {
 	.key_len		= sizeof(struct task_struct *),
 	.key_offset		= offsetof(struct hw_perf_event, target),
@@ -112,6 +116,9 @@ static const struct rhashtable_params bp_task_table_params = {
 
 /* Every breakpoint that has a target task, chained per task. */
 static struct rhltable bp_task_table;
+
+/* Whether @bp is in bp_task_table: see bp_task_table_params. */
+static bool bp_in_table(struct perf_event *bp);
 
 /* === Locking === */
 
@@ -260,11 +267,14 @@ static bool bp_hist_empty(struct bp_hist *hist, enum bp_type_idx type)
 
 /*
  * A breakpoint is flexible when it is not pinned (its group leader's
- * attr.pinned; ptrace, kgdb and hw_breakpoint_init() pin) and flexible
- * mode is on. An owner's flexible breakpoints share one reservation as
- * wide as the widest of them, so only the first one can get -ENOSPC, and
- * perf rotates them through the registers the pinned ones leave: their
- * add() fails quietly when no register is free.
+ * attr.pinned; ptrace, kgdb and hw_breakpoint_init() pin), its group is
+ * led by a breakpoint (bp_leader_rotates()) and flexible mode is on.
+ * An owner's flexible breakpoints share one reservation as wide as the
+ * largest of their shares (a lone breakpoint's share is its weight, a
+ * group's the weight of all its members: bp_group_share()), so only the
+ * first one can get -ENOSPC, and perf rotates them through the registers
+ * the pinned ones leave: their add() fails quietly when no register is
+ * free.
  *
  * bp_flexible_mode changes only with bp_tables_sem held for writing and
  * no flexible breakpoint left (bp_nr_flexible, counted under the locks),
@@ -274,23 +284,49 @@ static bool bp_flexible_mode = true;
 static atomic_t bp_nr_flexible = ATOMIC_INIT(0);
 
 /*
- * What reservation decided about a breakpoint, kept in its pmu_private
- * (nothing else of the breakpoint PMU uses it): its weight, computed once
- * from its attr, and whether it is flexible. Its release, its add() and
- * del() and the walks of its task's breakpoints read them back, so they
- * agree with the reservation whatever context they run in. Written under
- * the locks, while the event is not installed (modification disables it
- * first).
+ * Whether @bp's group is one perf multiplexes with the breakpoint PMU's
+ * own: led by a breakpoint (@bp itself, or another) that is not pinned.
+ * perf keeps a group in its leader's PMU context and rotates each
+ * context alone, so a breakpoint in a group led by another PMU's event
+ * (cpu-clock, cycles) could lose every round to a plain flexible one of
+ * the same owner, which no rotation of the leader's context moves out.
+ * Such a breakpoint is counted as pinned: it takes a register of its
+ * own, as in 6.12, and its add() never fails. @bp->pmu is set before its
+ * event_init() runs.
  */
-#define BP_PRIV_FLEXIBLE	1UL
-#define BP_PRIV_WEIGHT_SHIFT	1
-
-static void bp_set_priv(struct perf_event *bp, int weight, bool flexible)
+static bool bp_leader_rotates(struct perf_event *bp)
 {
-	unsigned long priv = (unsigned long)weight << BP_PRIV_WEIGHT_SHIFT;
+	struct perf_event *leader = bp->group_leader;
 
-	WRITE_ONCE(bp->pmu_private,
-		   (void *)(priv | (flexible ? BP_PRIV_FLEXIBLE : 0)));
+	return !leader->attr.pinned && leader->pmu == bp->pmu;
+}
+
+/*
+ * What reservation decided about a breakpoint, kept in its pmu_private
+ * (nothing else of the breakpoint PMU uses it): whether it is flexible;
+ * its weight, the registers it takes when installed, computed once from
+ * its attr; and its share, the slots it is counted for in the tables (its
+ * weight, or for a flexible one its group's: bp_group_share()). Its
+ * release, its add() and del() and the walks of its task's breakpoints
+ * read them back, so they agree with the reservation whatever context
+ * they run in. Written under the locks, while the event is not installed
+ * (modification disables it first).
+ */
+#define BP_PRIV_FLEXIBLE	BIT(0)
+#define BP_PRIV_WEIGHT		GENMASK(8, 1)
+#define BP_PRIV_SHARE		GENMASK(16, 9)
+
+/* Both fields are 8 bits wide: at most every register of a kind. */
+static_assert(HW_BREAKPOINT_MAX_REGS <= U8_MAX);
+
+static void bp_set_priv(struct perf_event *bp, int weight, int share,
+			bool flexible)
+{
+	unsigned long priv = FIELD_PREP(BP_PRIV_WEIGHT, weight) |
+			     FIELD_PREP(BP_PRIV_SHARE, share) |
+			     (flexible ? BP_PRIV_FLEXIBLE : 0);
+
+	WRITE_ONCE(bp->pmu_private, (void *)priv);
 }
 
 static bool bp_flexible(const struct perf_event *bp)
@@ -300,12 +336,19 @@ static bool bp_flexible(const struct perf_event *bp)
 
 static int bp_weight(const struct perf_event *bp)
 {
-	return (unsigned long)READ_ONCE(bp->pmu_private) >> BP_PRIV_WEIGHT_SHIFT;
+	return FIELD_GET(BP_PRIV_WEIGHT,
+			 (unsigned long)READ_ONCE(bp->pmu_private));
+}
+
+static int bp_share(const struct perf_event *bp)
+{
+	return FIELD_GET(BP_PRIV_SHARE,
+			 (unsigned long)READ_ONCE(bp->pmu_private));
 }
 
 /*
  * An owner's use of one type of slot: its pinned breakpoints' weights,
- * plus the share of its flexible ones (the widest flexible weight).
+ * plus the share of its flexible ones (the largest flexible share).
  */
 struct bp_use {
 	int	pinned;
@@ -317,14 +360,14 @@ static int bp_use_slots(struct bp_use use)
 	return use.pinned + use.flex;
 }
 
-/* @use with @bp, taking @weight slots, added. */
+/* @use with @bp, counted for @share slots, added. */
 static struct bp_use bp_use_with(struct bp_use use, struct perf_event *bp,
-				 int weight)
+				 int share)
 {
 	if (bp_flexible(bp))
-		use.flex = max(use.flex, weight);
+		use.flex = max(use.flex, share);
 	else
-		use.pinned += weight;
+		use.pinned += share;
 	return use;
 }
 
@@ -350,7 +393,7 @@ static struct bp_task_use __bp_task_walk(struct perf_event *bp,
 	struct bp_task_use use = { };
 	struct rhlist_head *chain, *pos;
 	struct perf_event *iter;
-	int weight;
+	int share;
 
 	if (on_cpu)
 		*on_cpu = (struct bp_use){ };
@@ -362,13 +405,13 @@ static struct bp_task_use __bp_task_walk(struct perf_event *bp,
 		/* Pairs with WRITE_ONCE() in bp_commit(): see bp_modify(). */
 		if (iter == bp || bp_slot_type(READ_ONCE(iter->attr.bp_type)) != type)
 			continue;
-		weight = bp_weight(iter);
+		share = bp_share(iter);
 		if (iter->cpu < 0)
-			use.any_cpu = bp_use_with(use.any_cpu, iter, weight);
+			use.any_cpu = bp_use_with(use.any_cpu, iter, share);
 		else
 			use.one_cpu = true;
 		if (on_cpu && (iter->cpu < 0 || iter->cpu == cpu))
-			*on_cpu = bp_use_with(*on_cpu, iter, weight);
+			*on_cpu = bp_use_with(*on_cpu, iter, share);
 	}
 	rcu_read_unlock();
 	return use;
@@ -399,6 +442,47 @@ static struct bp_use bp_task_use_on(struct perf_event *bp,
 	return on_cpu;
 }
 
+/*
+ * The slots a breakpoint taking @weight registers of @type is counted for.
+ * perf schedules a group all or nothing (group_sched_in() takes back the
+ * members it added when one fails), so a flexible group fits only when
+ * its members' registers are free at once, and counting each member for
+ * its own weight alone would admit groups that can never run. So a
+ * flexible breakpoint counts for its weight plus that of the other
+ * breakpoints of its group and type that exist (reserved before it, or
+ * around it when it is modified): its owner's chain in bp_task_table
+ * holds them, the task's or the CPU's (NULL). The last member reserved
+ * counts for the whole group, and the owner's share, the largest, covers
+ * it. A member that leaves (or its leader's close, which makes each
+ * member lead itself) shrinks nobody's share: the group is counted for as
+ * much until its other members go too, which never lets it starve.
+ * Pinned breakpoints count for their weight: theirs add up anyway.
+ */
+static int bp_group_share(struct perf_event *bp, enum bp_type_idx type,
+			  int weight)
+{
+	struct perf_event *iter, *leader = bp->group_leader;
+	struct rhlist_head *chain, *pos;
+	int share = weight;
+
+	bp_assert_locked(bp);
+	if (!bp_flexible(bp))
+		return share;
+	rcu_read_lock();
+	chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
+				bp_task_table_params);
+	rhl_for_each_entry_rcu(iter, pos, chain, hw.bp_list) {
+		if (iter == bp || iter->cpu != bp->cpu || !bp_flexible(iter) ||
+		    bp_slot_type(READ_ONCE(iter->attr.bp_type)) != type)
+			continue;
+		/* perf_group_detach() changes it under the ctx lock: compared only. */
+		if (data_race(iter->group_leader) == leader)
+			share += bp_weight(iter);
+	}
+	rcu_read_unlock();
+	return share;
+}
+
 static const struct cpumask *bp_cpus(struct perf_event *bp)
 {
 	return bp->cpu >= 0 ? cpumask_of(bp->cpu) : cpu_possible_mask;
@@ -408,7 +492,7 @@ static const struct cpumask *bp_cpus(struct perf_event *bp)
 
 /* The use of @cpu by its breakpoints bound to no task, with @bp added. */
 static struct bp_use bp_cpu_use_with(struct perf_event *bp,
-				     enum bp_type_idx type, int weight)
+				     enum bp_type_idx type, int share)
 {
 	struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
 	struct bp_use use = {
@@ -416,12 +500,12 @@ static struct bp_use bp_cpu_use_with(struct perf_event *bp,
 		.flex	= cpu_use->flex_share,
 	};
 
-	return bp_use_with(use, bp, weight);
+	return bp_use_with(use, bp, share);
 }
 
 /*
  * The most slots of @type that any CPU @bp can run on would need if @bp,
- * taking @weight slots, were added; @bp itself is not counted yet.
+ * counted for @share slots, were added; @bp itself is not counted yet.
  *
  * On a CPU, the registers must hold at once its CPU-bound breakpoints and
  * the breakpoints of whichever task runs there, each side counting its
@@ -444,7 +528,7 @@ static struct bp_use bp_cpu_use_with(struct perf_event *bp,
  * changes no use, so it always fits.
  */
 static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
-			   int weight)
+			   int share)
 {
 	struct bp_task_use use;
 	int cpu, most = 0;
@@ -454,7 +538,7 @@ static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
 							 bp->cpu);
 
 		lockdep_assert_held_write(&bp_tables_sem);
-		return bp_use_slots(bp_cpu_use_with(bp, type, weight)) +
+		return bp_use_slots(bp_cpu_use_with(bp, type, share)) +
 		       max(bp_hist_top(&cpu_use->tasks, type),
 			   bp_hist_top(&bp_all_cpus[type].any_cpu_tasks, type));
 	}
@@ -463,14 +547,14 @@ static int bp_slots_needed(struct perf_event *bp, enum bp_type_idx type,
 		use = bp_task_use(bp, type);
 		if (!use.one_cpu)
 			return bp_hist_top(&bp_all_cpus[type].cpu_bound, type) +
-			       bp_use_slots(bp_use_with(use.any_cpu, bp, weight));
+			       bp_use_slots(bp_use_with(use.any_cpu, bp, share));
 	}
 
 	for_each_cpu(cpu, bp_cpus(bp)) {
 		struct bp_use on_cpu = bp_task_use_on(bp, type, cpu);
 
 		most = max(most, per_cpu_ptr(&bp_cpu_use[type], cpu)->cpu_bound +
-				 bp_use_slots(bp_use_with(on_cpu, bp, weight)));
+				 bp_use_slots(bp_use_with(on_cpu, bp, share)));
 	}
 	return most;
 }
@@ -487,19 +571,19 @@ static void bp_hist_switch(struct bp_hist *hist, enum bp_type_idx type,
 
 /* Count CPU-bound @bp into (@add) or out of its CPU's use. */
 static void bp_account_cpu(struct perf_event *bp, enum bp_type_idx type,
-			   int weight, bool add)
+			   int share, bool add)
 {
 	struct bp_cpu_use *cpu_use = per_cpu_ptr(&bp_cpu_use[type], bp->cpu);
 	int before = cpu_use->cpu_bound, after;
 
 	lockdep_assert_held_write(&bp_tables_sem);
 	if (bp_flexible(bp)) {
-		bp_hist_switch(&cpu_use->flex, type, 0, weight, add);
+		bp_hist_switch(&cpu_use->flex, type, 0, share, add);
 		/* bp_cpu_flex_may_add() reads it without the lock. */
 		WRITE_ONCE(cpu_use->flex_share,
 			   bp_hist_top(&cpu_use->flex, type));
 	} else {
-		cpu_use->pinned += add ? weight : -weight;
+		cpu_use->pinned += add ? share : -share;
 	}
 	after = cpu_use->pinned + cpu_use->flex_share;
 	bp_hist_move(&bp_all_cpus[type].cpu_bound, type, before, after);
@@ -508,12 +592,12 @@ static void bp_account_cpu(struct perf_event *bp, enum bp_type_idx type,
 }
 
 /*
- * Count @bp into (@add) or out of the tables, taking @weight slots. @bp is
+ * Count @bp, for @share slots, into (@add) or out of the tables. @bp is
  * left out of its task's breakpoints while this runs, whether or not it
  * is in bp_task_table.
  */
 static void bp_account(struct perf_event *bp, enum bp_type_idx type,
-		       int weight, bool add)
+		       int share, bool add)
 {
 	struct bp_cpu_use *cpu_use;
 	struct bp_task_use others;
@@ -521,7 +605,7 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 	int cpu, any_cpu;
 
 	if (!bp->hw.target) {
-		bp_account_cpu(bp, type, weight, add);
+		bp_account_cpu(bp, type, share, add);
 		return;
 	}
 
@@ -532,7 +616,7 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 	if (!others.one_cpu && bp->cpu < 0) {
 		bp_hist_switch(&bp_all_cpus[type].any_cpu_tasks, type, any_cpu,
 			       bp_use_slots(bp_use_with(others.any_cpu, bp,
-							weight)), add);
+							share)), add);
 		return;
 	}
 
@@ -545,7 +629,7 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 	 *    breakpoint on one CPU costs O(1), not a visit to every CPU.
 	 */
 	if (!others.one_cpu) {
-		on_cpu = bp_use_with(others.any_cpu, bp, weight);
+		on_cpu = bp_use_with(others.any_cpu, bp, share);
 		for_each_cpu(cpu, any_cpu ? cpu_possible_mask :
 			     cpumask_of(bp->cpu)) {
 			cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
@@ -563,51 +647,65 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 		cpu_use = per_cpu_ptr(&bp_cpu_use[type], cpu);
 		on_cpu = bp_task_use_on(bp, type, cpu);
 		bp_hist_switch(&cpu_use->tasks, type, bp_use_slots(on_cpu),
-			       bp_use_slots(bp_use_with(on_cpu, bp, weight)),
+			       bp_use_slots(bp_use_with(on_cpu, bp, share)),
 			       add);
 	}
 }
 
 /* === Reserve, release, modify === */
 
-/* Record, under the locks, @bp's weight and whether it is flexible. */
-static void bp_mark(struct perf_event *bp, int weight, bool flexible)
+/*
+ * Record, under the locks, @bp's weight, whether it is flexible and its
+ * share (which needs the first two).
+ */
+static int bp_mark(struct perf_event *bp, enum bp_type_idx type, int weight,
+		   bool flexible)
 {
-	bp_set_priv(bp, weight, flexible);
+	int share;
+
+	bp_set_priv(bp, weight, weight, flexible);
+	share = bp_group_share(bp, type, weight);
+	bp_set_priv(bp, weight, share, flexible);
 	if (flexible)
 		atomic_inc(&bp_nr_flexible);
+	return share;
 }
 
 static void bp_unmark(struct perf_event *bp)
 {
 	if (bp_flexible(bp))
 		WARN_ON_ONCE(atomic_dec_return(&bp_nr_flexible) < 0);
-	bp_set_priv(bp, 0, false);
+	bp_set_priv(bp, 0, 0, false);
+}
+
+static bool bp_in_table(struct perf_event *bp)
+{
+	return bp->hw.target || bp_flexible(bp);
 }
 
 static int bp_reserve_locked(struct perf_event *bp)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 	int weight = hw_breakpoint_weight(&bp->attr);
-	int ret;
+	int share, ret;
 
 	bp_assert_locked(bp);
-	bp_mark(bp, weight, bp_flexible_mode &&
-		!bp->group_leader->attr.pinned);
-	if (bp_slots_needed(bp, type, weight) > bp_nr_slots[type]) {
+	share = bp_mark(bp, type, weight, bp_flexible_mode &&
+			bp_leader_rotates(bp));
+	if (bp_slots_needed(bp, type, share) > bp_nr_slots[type]) {
 		ret = -ENOSPC;
 		goto unmark;
 	}
 
-	bp_account(bp, type, weight, true);
-	if (!bp->hw.target)
+	bp_account(bp, type, share, true);
+	if (!bp_in_table(bp))
 		return 0;
 
 	ret = rhltable_insert(&bp_task_table, &bp->hw.bp_list,
 			      bp_task_table_params);
 	if (!ret)
 		return 0;
-	bp_account(bp, type, weight, false);
+	bp_account(bp, type, share, false);
 unmark:
 	bp_unmark(bp);
 	return ret;
@@ -618,10 +716,10 @@ static void bp_release_locked(struct perf_event *bp)
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 
 	bp_assert_locked(bp);
-	if (bp->hw.target)
+	if (bp_in_table(bp))
 		WARN_ON_ONCE(rhltable_remove(&bp_task_table, &bp->hw.bp_list,
 					     bp_task_table_params));
-	bp_account(bp, type, bp_weight(bp), false);
+	bp_account(bp, type, bp_share(bp), false);
 	bp_unmark(bp);
 }
 
@@ -656,18 +754,19 @@ static int bp_move_locked(struct perf_event *bp,
 {
 	enum bp_type_idx old_type = bp_slot_type(bp->attr.bp_type);
 	enum bp_type_idx new_type = bp_slot_type(attr->bp_type);
-	int old_weight = bp_weight(bp);
+	int old_share = bp_share(bp);
 	int new_weight = hw_breakpoint_weight(attr);
+	int new_share = bp_group_share(bp, new_type, new_weight);
 
 	bp_assert_locked(bp);
-	bp_account(bp, old_type, old_weight, false);
-	if (bp_slots_needed(bp, new_type, new_weight) > bp_nr_slots[new_type]) {
+	bp_account(bp, old_type, old_share, false);
+	if (bp_slots_needed(bp, new_type, new_share) > bp_nr_slots[new_type]) {
 		/* Fits: these slots were @bp's a moment ago. */
-		bp_account(bp, old_type, old_weight, true);
+		bp_account(bp, old_type, old_share, true);
 		return -ENOSPC;
 	}
-	bp_account(bp, new_type, new_weight, true);
-	bp_set_priv(bp, new_weight, bp_flexible(bp));
+	bp_account(bp, new_type, new_share, true);
+	bp_set_priv(bp, new_weight, new_share, bp_flexible(bp));
 	bp_commit(bp, attr, hw);
 	return 0;
 }
@@ -1033,7 +1132,7 @@ static void bp_slots_task(struct seq_file *m, struct perf_event *first,
 			  enum bp_type_idx type)
 {
 	bool counted = bp_slot_type(first->attr.bp_type) == type;
-	int weight = bp_weight(first);
+	int share = bp_share(first);
 	struct task_struct *tsk = first->hw.target;
 	struct bp_task_use use;
 	struct bp_use on_cpu;
@@ -1047,7 +1146,7 @@ static void bp_slots_task(struct seq_file *m, struct perf_event *first,
 	lockdep_assert_held_write(&bp_tables_sem);
 	use = __bp_task_walk(first, type, -1, NULL);
 	if (counted && first->cpu < 0)
-		use.any_cpu = bp_use_with(use.any_cpu, first, weight);
+		use.any_cpu = bp_use_with(use.any_cpu, first, share);
 	else if (counted)
 		use.one_cpu = true;
 	if (!bp_use_slots(use.any_cpu) && !use.one_cpu)
@@ -1060,7 +1159,7 @@ static void bp_slots_task(struct seq_file *m, struct perf_event *first,
 	for_each_cpu(cpu, use.one_cpu ? cpu_possible_mask : cpu_none_mask) {
 		__bp_task_walk(first, type, cpu, &on_cpu);
 		if (counted && (first->cpu < 0 || first->cpu == cpu))
-			on_cpu = bp_use_with(on_cpu, first, weight);
+			on_cpu = bp_use_with(on_cpu, first, share);
 		if (bp_use_slots(on_cpu) != bp_use_slots(use.any_cpu))
 			seq_printf(m, ", cpu%d %d", cpu, bp_use_slots(on_cpu));
 	}
@@ -1127,7 +1226,9 @@ static int bp_slots_show(struct seq_file *m, void *unused)
 			continue;	/* a resize: a task may show twice */
 		/* The table's objects are hw_perf_events (its offsets). */
 		bp = container_of(hw, struct perf_event, hw);
-		/* Once per task: at the head of its chain. */
+		/* Once per task, at the head of its chain; CPUs are above. */
+		if (!bp->hw.target)
+			continue;
 		chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
 					bp_task_table_params);
 		if (!chain || container_of(chain, struct perf_event,

@@ -8,6 +8,7 @@
 #define _KERNEL_EVENTS_HW_BREAKPOINT_INTERNAL_H
 
 #include <linux/atomic.h>
+#include <linux/bitfield.h>
 #include <linux/capability.h>
 #include <linux/cpu.h>
 #include <linux/cpumask.h>

@@ -43,6 +43,14 @@ static struct task_struct tasks[MAX_TASKS];
 static int nr_slots[2];			/* by enum bp_type_idx */
 static bool irqs_off, is_admin = true;
 static int cpus_locked;
+/* The group the next event perf makes joins (NULL: it leads its own). */
+static struct perf_event *test_group_leader;
+/*
+ * A group leader of another PMU (a cpu-clock event, say): breakpoints in
+ * its group are counted as pinned, pinned or not.
+ */
+static struct pmu foreign_pmu;
+static struct perf_event foreign_leader = { .pmu = &foreign_pmu };
 
 /* Failure injection: one in fail_rate calls fails (0: never). */
 static unsigned int alloc_fail_rate, insert_fail_rate;
@@ -57,7 +65,7 @@ enum stat {
 	ST_MODIFY_OK, ST_MODIFY_MOVED, ST_MODIFY_NOSPC, ST_MODIFY_INVAL,
 	ST_MODIFY_IRQS_OFF, ST_WIDE_OK, ST_WIDE_NOSPC, ST_DBG_OK, ST_DBG_BUSY,
 	ST_DBG_NOSPC, ST_RELEASE, ST_FLEX_OFF, ST_FLEX_BUSY, ST_SCHED,
-	ST_SCHED_FLEX_BUSY, ST_MAX
+	ST_SCHED_FLEX_BUSY, ST_CREATE_GROUPED, ST_SCHED_GROUP, ST_MAX
 };
 
 static const char *const stat_name[ST_MAX] = {
@@ -68,6 +76,8 @@ static const char *const stat_name[ST_MAX] = {
 	"kgdb ENOSPC", "released", "flexible mode turned off",
 	"flexible mode off refused (EBUSY)", "a CPU scheduled",
 	"a flexible add refused (rotated later)",
+	"created in another breakpoint's group",
+	"a flexible group of 2+ scheduled whole",
 };
 
 static unsigned long long stats[ST_MAX];
@@ -602,7 +612,8 @@ struct perf_event *perf_event_create_kernel_counter(struct perf_event_attr *attr
 		return ERR_PTR(-ENOMEM);
 	bp->attr = *attr;
 	bp->cpu = cpu;
-	bp->group_leader = bp;
+	bp->pmu = &perf_breakpoint;
+	bp->group_leader = test_group_leader ?: bp;
 	bp->hw.target = task;
 	bp->ctx = task ? &task->ctx : NULL;
 	bp->test_id = -1;
@@ -649,7 +660,8 @@ struct model_bp {
 	int			type;	/* enum bp_type_idx */
 	int			weight;
 	bool			raw;	/* reserved with dbg_reserve_bp_slot() */
-	bool			flex;	/* flexible: not pinned, mode on */
+	bool			flex;	/* flexible: its leader not pinned, mode on */
+	int			share;	/* the slots it counts for: see model_share() */
 };
 
 static struct model_bp model[MAX_BPS];
@@ -668,7 +680,7 @@ static int type_of(u64 bp_type)
  * each type taken on each CPU by the CPU-bound breakpoints (task index 0)
  * and by each task (index task + 1), and which tasks have a breakpoint
  * bound to one CPU. An owner's use on a CPU is the sum of its pinned
- * breakpoints' weights there, plus the weight of its widest flexible one.
+ * breakpoints' weights there, plus the largest share of its flexible ones.
  */
 struct recount {
 	int	use[TYPE_MAX][MAX_TASKS + 1][TEST_NR_CPUS];
@@ -684,7 +696,7 @@ struct recount {
 static void recount_add(int *pinned, int *flex, const struct model_bp *m)
 {
 	if (m->flex)
-		*flex = max(*flex, m->weight);
+		*flex = max(*flex, m->share);
 	else
 		*pinned += m->weight;
 }
@@ -763,10 +775,42 @@ static bool model_any(void)
 	return false;
 }
 
-/* Whether the allocator must count a breakpoint with @attr as flexible. */
-static bool model_flexible(const struct perf_event_attr *attr)
+/*
+ * Whether the allocator must count a breakpoint as flexible, given its
+ * group leader (NULL: it leads, with @attr): a breakpoint leader, not
+ * pinned, and the mode on.
+ */
+static bool model_flexible(const struct perf_event *leader,
+			   const struct perf_event_attr *attr)
 {
-	return model_flex_mode && !attr->pinned;
+	if (leader && leader->pmu != &perf_breakpoint)
+		return false;
+	return model_flex_mode && !(leader ? &leader->attr : attr)->pinned;
+}
+
+/*
+ * The slots @m counts for, as the rule says: a pinned breakpoint its
+ * weight; a flexible one its weight plus those of its group's other
+ * breakpoints of its type that exist when it is reserved or modified
+ * (entry @self left out), since perf schedules a group all or nothing.
+ * The first member counts alone, the last one for the whole group.
+ */
+static int model_share(const struct model_bp *m,
+		       const struct perf_event *leader, int self)
+{
+	int i, share = m->weight;
+
+	if (!m->flex || !leader)
+		return share;
+	for (i = 0; i < nr_model; i++) {
+		const struct model_bp *o = &model[i];
+
+		if (o->ev && i != self && o->flex && o->type == m->type &&
+		    o->task == m->task && o->cpu == m->cpu &&
+		    o->ev->group_leader == leader)
+			share += o->weight;
+	}
+	return share;
 }
 
 static int model_add(struct perf_event *ev, int task, int cpu, int type,
@@ -781,10 +825,13 @@ static int model_add(struct perf_event *ev, int task, int cpu, int type,
 	if (i == nr_model)
 		nr_model++;
 	model[i] = (struct model_bp){ ev, task, cpu, type, weight, raw,
-				      model_flexible(&ev->attr) };
-	if (bp_flexible(ev) != model[i].flex || bp_weight(ev) != weight)
-		fail("breakpoint %d: flexible %d weight %d, the model says %d and %d",
-		     i, bp_flexible(ev), bp_weight(ev), model[i].flex, weight);
+				      model_flexible(ev->group_leader, NULL) };
+	model[i].share = model_share(&model[i], ev->group_leader, i);
+	if (bp_flexible(ev) != model[i].flex || bp_weight(ev) != weight ||
+	    bp_share(ev) != model[i].share)
+		fail("breakpoint %d: flexible %d weight %d share %d, the model says %d, %d and %d",
+		     i, bp_flexible(ev), bp_weight(ev), bp_share(ev),
+		     model[i].flex, weight, model[i].share);
 	ev->test_id = i;
 	return i;
 }
@@ -796,9 +843,20 @@ static void model_del(int i)
 		nr_model--;
 }
 
-/* Release model entry @i's breakpoint, the way it was reserved, and drop it. */
+/*
+ * Release model entry @i's breakpoint, the way it was reserved, and drop
+ * it. A group leader's close first makes each of its members lead itself,
+ * as perf_group_detach() does; their shares stay as reserved.
+ */
 static void model_release(int i)
 {
+	int j;
+
+	for (j = 0; j < nr_model; j++) {
+		if (j != i && model[j].ev &&
+		    model[j].ev->group_leader == model[i].ev)
+			model[j].ev->group_leader = model[j].ev;
+	}
 	if (model[i].raw) {
 		if (dbg_release_bp_slot(model[i].ev))
 			fail("dbg_release_bp_slot() with no lock held");
@@ -915,16 +973,19 @@ static void random_attr(struct perf_event_attr *attr)
 
 /*
  * The answer bp_event_init() owes @attr for a breakpoint of @task on
- * @cpu: an errno for what is invalid, else the fit.
+ * @cpu in @leader's group (NULL: its own): an errno for what is invalid,
+ * else the fit.
  */
 static int expected_create(const struct perf_event_attr *attr, int task,
-			   int cpu)
+			   int cpu, const struct perf_event *leader)
 {
 	struct model_bp m = {
 		.task = task, .cpu = cpu, .type = type_of(attr->bp_type),
-		.weight = (int)attr->bp_len, .flex = model_flexible(attr),
+		.weight = (int)attr->bp_len,
+		.flex = model_flexible(leader, attr),
 	};
 
+	m.share = model_share(&m, leader, -1);
 	if (attr->type != PERF_TYPE_BREAKPOINT)
 		return -ENOENT;
 	if (task < 0 && cpu < 0)
@@ -987,19 +1048,49 @@ static int random_target(int *task, int *cpu)
 	return kind;
 }
 
+/*
+ * A group for a new breakpoint of @task on @cpu to join, now and then:
+ * the group of a breakpoint perf made with the same owner, or another
+ * PMU's leader, or NULL.
+ */
+static struct perf_event *random_group(int task, int cpu)
+{
+	int i, n = 0;
+	struct perf_event *leader = NULL;
+
+	if (!chance(3))
+		return NULL;
+	if (chance(4)) {
+		foreign_leader.attr.pinned = chance(2);
+		return &foreign_leader;
+	}
+	for (i = 0; i < nr_model; i++) {
+		if (model[i].ev && !model[i].raw && model[i].task == task &&
+		    model[i].cpu == cpu && rnd(++n) == 0)
+			leader = model[i].ev->group_leader;
+	}
+	return leader;
+}
+
 static void op_create(void)
 {
 	struct perf_event_attr attr;
-	struct perf_event *ev;
+	struct perf_event *ev, *leader;
 	int task, cpu, expect, got;
+	bool flex;
 
 	random_attr(&attr);
 	random_target(&task, &cpu);
+	leader = random_group(task, cpu);
+	if (leader)
+		attr.pinned = 0;	/* perf refuses pinned members */
 	if (chance(10))
 		spoil_attr(&attr, &task, &cpu);
 	is_admin = !chance(4);
 	insert_fail_rate = 50;
-	expect = expected_create(&attr, task, cpu);
+	expect = expected_create(&attr, task, cpu, leader);
+	flex = model_flexible(leader, &attr);
+	test_group_leader = leader;
 
 	if (task >= 0 && cpu < 0 && chance(2)) {
 		ev = register_user_hw_breakpoint(&attr, NULL, NULL, &tasks[task]);
@@ -1009,11 +1100,15 @@ static void op_create(void)
 						      NULL, NULL);
 	}
 	insert_fail_rate = 0;
+	test_group_leader = NULL;
 	is_admin = true;
 	got = PTR_ERR_OR_ZERO(ev);
 
-	/* The injected insertion failure: a task breakpoint that fit. */
-	if (got == -ENOMEM && expect == 0 && task >= 0) {
+	/*
+	 * The injected insertion failure: a breakpoint that fit and goes in
+	 * the table, a task's or a flexible one.
+	 */
+	if (got == -ENOMEM && expect == 0 && (task >= 0 || flex)) {
 		stats[ST_CREATE_NOMEM]++;
 		return;
 	}
@@ -1027,6 +1122,8 @@ static void op_create(void)
 	}
 	stats[!got ? ST_CREATE_OK : got == -ENOSPC ? ST_CREATE_NOSPC :
 	      ST_CREATE_INVAL]++;
+	if (!got && leader)
+		stats[ST_CREATE_GROUPED]++;
 	if (!got && model_add(ev, task, cpu, type_of(attr.bp_type),
 			      (int)attr.bp_len, false) < 0)
 		unregister_hw_breakpoint(ev);
@@ -1063,6 +1160,9 @@ static void op_modify(void)
 
 	m.type = type_of(attr.bp_type);
 	m.weight = (int)attr.bp_len;
+	/* Same slots: nothing is recounted, the share stays (bp_modify()). */
+	if (m.type != model[i].type || m.weight != model[i].weight)
+		m.share = model_share(&m, m.ev->group_leader, i);
 	if (attr.bp_len > 8 || (mode == 1 && attr.sample_period != m.ev->attr.sample_period))
 		expect = -EINVAL;
 	else if (!nr_slots[m.type])
@@ -1087,6 +1187,10 @@ static void op_modify(void)
 		return;
 	model[i].type = m.type;
 	model[i].weight = m.weight;
+	model[i].share = m.share;
+	if (bp_weight(m.ev) != m.weight || bp_share(m.ev) != m.share)
+		fail("modify %d: weight %d share %d, the model says %d and %d",
+		     i, bp_weight(m.ev), bp_share(m.ev), m.weight, m.share);
 	if (m.ev->attr.bp_type != attr.bp_type || m.ev->attr.bp_len != attr.bp_len ||
 	    m.ev->attr.bp_addr != attr.bp_addr || m.ev->hw.info.address != attr.bp_addr)
 		fail("modify %d: the new attr was not committed", i);
@@ -1131,7 +1235,8 @@ static void op_wide(void)
 	for_each_online_cpu(cpu) {
 		m[n] = (struct model_bp){ NULL, -1, cpu, type_of(attr.bp_type),
 					  (int)attr.bp_len, false,
-					  model_flexible(&attr) };
+					  model_flexible(NULL, &attr),
+					  (int)attr.bp_len };
 		if (!model_fits(-1, &m[n]))
 			expect = -ENOSPC;
 		n++;
@@ -1186,13 +1291,15 @@ static void op_dbg(void)
 		random_target(&task, &cpu);
 	} while (task < 0 && cpu < 0);
 	bp->cpu = cpu;
+	bp->pmu = &perf_breakpoint;
 	bp->group_leader = bp;
 	bp->hw.target = task >= 0 ? &tasks[task] : NULL;
 	bp->test_id = -1;
 	{
 		struct model_bp m = { bp, task, cpu, type_of(bp->attr.bp_type),
 				      (int)bp->attr.bp_len, true,
-				      model_flexible(&bp->attr) };
+				      model_flexible(NULL, &bp->attr),
+				      (int)bp->attr.bp_len };
 
 		expect = model_fits(-1, &m) ? 0 : -ENOSPC;
 	}
@@ -1270,20 +1377,68 @@ static void op_mode(void)
 }
 
 /*
+ * group_sched_in() for @leader's members among @list[0..@n): add each,
+ * appending those that went in to @in; when one fails, take back the
+ * ones added. Every pinned add must succeed, and so must a flexible
+ * group's whose types no group before it in this pass has tried (@tried).
+ * Returns whether the group went in whole.
+ */
+static bool sched_group(struct perf_event *leader, struct perf_event **list,
+			int n, struct perf_event **in, int *nr_in, bool flex,
+			bool *tried, int cpu, int owner)
+{
+	bool fresh = true;
+	int i, first = *nr_in, ret, members = 0;
+
+	for (i = 0; i < n; i++) {
+		if (list[i]->group_leader == leader)
+			fresh &= !tried[type_of(list[i]->attr.bp_type)];
+	}
+	for (i = 0; i < n; i++) {
+		struct perf_event *ev = list[i];
+
+		if (ev->group_leader != leader)
+			continue;
+		tried[type_of(ev->attr.bp_type)] = true;
+		members++;
+		ret = perf_breakpoint.add(ev, PERF_EF_START);
+		if (!ret) {
+			in[(*nr_in)++] = ev;
+			continue;
+		}
+		if (!flex)
+			fail("CPU %d: pinned breakpoint %d refused: %d", cpu,
+			     ev->test_id, ret);
+		if (fresh)
+			fail("CPU %d: flexible %d refused at the head (owner %d, group of %d)",
+			     cpu, ev->test_id, owner, leader->test_id);
+		stats[ST_SCHED_FLEX_BUSY]++;
+		while (*nr_in > first)
+			perf_breakpoint.del(in[--(*nr_in)], 0);
+		return false;
+	}
+	if (flex && members > 1)
+		stats[ST_SCHED_GROUP]++;
+	return true;
+}
+
+/*
  * perf scheduling one CPU in, as ctx_sched_in() orders it: the CPU's own
  * pinned breakpoints, the running task's pinned ones, then the CPU's
- * flexible ones and the task's, each list from a rotation's random head.
- * Every pinned add must succeed; the first flexible one of each type an
- * owner tries must too (rotation brings each to the head in turn, so
- * none starves); the arch's registers are never asked for more than
- * they have. Then everything is scheduled out, and the allocator's
- * per-CPU counts of installed registers must be back at zero.
+ * flexible ones and the task's, each list of groups from a rotation's
+ * random head. A group goes in whole or not at all (sched_group()), and
+ * not at all if its leader is disabled. The first flexible group an
+ * owner tries of each type goes in whole (rotation brings each to the
+ * head in turn, so none starves, groups included); the arch's registers
+ * are never asked for more than they have. Then everything is scheduled
+ * out, and the allocator's per-CPU counts of installed registers must be
+ * back at zero.
  */
 static void op_schedule(void)
 {
-	static struct perf_event *list[MAX_BPS], *in[MAX_BPS];
+	static struct perf_event *list[MAX_BPS], *in[MAX_BPS], *lead[MAX_BPS];
 	int cpu = rnd(nr_cpu_ids), task = rnd(nr_tasks);
-	int pass, i, k, n, head, nr_in = 0, type, ret;
+	int pass, i, k, n, nr_lead, head, nr_in = 0, type;
 
 	test_this_cpu = cpu;
 	irqs_off = true;
@@ -1292,6 +1447,7 @@ static void op_schedule(void)
 		int owner = pass % 2 ? task : -1;
 
 		n = 0;
+		nr_lead = 0;
 		for (i = 0; i < nr_model; i++) {
 			const struct model_bp *m = &model[i];
 
@@ -1301,24 +1457,18 @@ static void op_schedule(void)
 			    m->ev->attr.disabled)
 				continue;
 			list[n++] = m->ev;
+			for (k = 0; k < nr_lead && lead[k] != m->ev->group_leader; k++)
+				;
+			if (k == nr_lead)
+				lead[nr_lead++] = m->ev->group_leader;
 		}
-		head = n ? (int)rnd(n) : 0;
-		for (k = 0; k < n; k++) {
-			struct perf_event *ev = list[(head + k) % n];
+		head = nr_lead ? (int)rnd(nr_lead) : 0;
+		for (k = 0; k < nr_lead; k++) {
+			struct perf_event *leader = lead[(head + k) % nr_lead];
 
-			type = type_of(ev->attr.bp_type);
-			ret = perf_breakpoint.add(ev, PERF_EF_START);
-			if (ret && !flex)
-				fail("CPU %d: pinned breakpoint %d refused: %d",
-				     cpu, ev->test_id, ret);
-			if (ret && !tried[type])
-				fail("CPU %d: flexible %d refused at the head (owner %d)",
-				     cpu, ev->test_id, owner);
-			tried[type] = true;
-			if (ret)
-				stats[ST_SCHED_FLEX_BUSY]++;
-			else
-				in[nr_in++] = ev;
+			if (!leader->attr.disabled)
+				sched_group(leader, list, n, in, &nr_in, flex,
+					    tried, cpu, owner);
 		}
 	}
 	check_map(cpu, in, nr_in);

@@ -18,6 +18,7 @@
 #include <limits.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <assert.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -57,6 +58,9 @@ extern bool test_quiet;
 #define ARRAY_SIZE(a)		(sizeof(a) / sizeof((a)[0]))
 #define BIT(n)			(1UL << (n))
 #define GENMASK(h, l)		((~0UL >> (63 - (h))) & (~0UL << (l)))
+#define U8_MAX			255
+#define FIELD_PREP(m, v)	(((unsigned long)(v) << __builtin_ctzl(m)) & (m))
+#define FIELD_GET(m, x)		(((x) & (m)) >> __builtin_ctzl(m))
 #define hweight_long(w)		__builtin_popcountl(w)
 #define __ffs(w)		((unsigned long)__builtin_ctzl(w))
 #define for_each_set_bit(bit, addr, size)				\
@@ -449,7 +453,8 @@ struct perf_event {
 	struct perf_event_attr		attr;
 	struct hw_perf_event		hw;
 	int				cpu;
-	/* The test makes every event its own group leader. */
+	struct pmu			*pmu;
+	/* Its own, another breakpoint, or the test's foreign leader. */
 	struct perf_event		*group_leader;
 	void				*pmu_private;
 	struct perf_event_context	*ctx;
