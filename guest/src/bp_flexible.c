@@ -351,29 +351,35 @@ static int pinned_fit(void)
 	return n;
 }
 
-/* A cpu-clock group leader on this thread, pinned or not. */
-static int open_leader(int pinned)
+/* A cpu-clock group leader on this thread, pinned or not, disabled or not. */
+static int open_leader(int pinned, int disabled)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_SOFTWARE, .size = sizeof(attr),
 		.config = PERF_COUNT_SW_CPU_CLOCK, .pinned = pinned,
-		.exclude_kernel = 1, .exclude_hv = 1,
+		.disabled = disabled, .exclude_kernel = 1, .exclude_hv = 1,
 	};
 
 	return syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
 }
 
+static void test_foreign_group(int slots);
+
 /*
  * The group leader decides: watchpoints (attr.pinned clear, as members
- * must have it) in a group led by a pinned event are pinned, each taking
- * a register; in a group led by a flexible one, flexible.
+ * must have it) in a group led by another PMU's event, a cpu-clock here,
+ * take a register each, pinned leader or not: perf rotates that group
+ * with the cpu-clock PMU's context, never against the breakpoint PMU's
+ * flexible events. So N fit and the next gets ENOSPC; and with 1 pinned
+ * watchpoint and a non-pinned cpu-clock group of N-1, a plain flexible
+ * one gets ENOSPC, while the group's watchpoints count every write.
  */
 static void test_groups(int slots)
 {
 	int fds[MAX_EVENTS], n, i, fd, leader;
 
 	for (int pinned = 1; pinned >= 0; pinned--) {
-		leader = open_leader(pinned);
+		leader = open_leader(pinned, 0);
 		if (!tap_ok(leader >= 0, "a %s cpu-clock group leader opens (errno %d)",
 			    pinned ? "pinned" : "flexible",
 			    leader < 0 ? errno : 0))
@@ -384,77 +390,220 @@ static void test_groups(int slots)
 		for (i = 0; i < n && fds[i] >= 0; i++)
 			;
 		fd = open_watch_in(slots, 0, 0, -1, leader);
-		if (pinned)
-			tap_ok(i == n && fd < 0 && errno == ENOSPC,
-			       "led by a pinned event: %d watchpoints fit, the next gets ENOSPC (%d opened, errno %d)",
-			       slots, i, fd < 0 ? errno : 0);
-		else
-			tap_ok(i == n && fd >= 0,
-			       "led by a flexible event: %d watchpoints are flexible and all open (errno %d)",
-			       slots + 1, fd < 0 ? errno : 0);
+		tap_ok(i == n && fd < 0 && errno == ENOSPC,
+		       "led by a %s event: %d watchpoints fit, the next gets ENOSPC (%d opened, errno %d)",
+		       pinned ? "pinned" : "flexible", slots, i,
+		       fd < 0 ? errno : 0);
 		if (fd >= 0)
 			close(fd);
 		close_all(fds, n);
 		close(leader);
 	}
+	test_foreign_group(slots);
 }
 
 /*
- * A flexible watchpoint in a group led by a hardware event lives in the
- * CPU PMU's context, not the software one: with N-1 pinned watchpoints,
- * it and a plain flexible watchpoint share the last register, and each
- * must run part of the time and count within 25% once scaled.
+ * 1 pinned watchpoint, a non-pinned cpu-clock group of N-1 watchpoints,
+ * then a plain flexible one: ENOSPC, since the group's take a register
+ * each; they count every write.
+ */
+static void test_foreign_group(int slots)
+{
+	int fds[MAX_EVENTS + 2], n = 0, i, fd, ok = 1;
+	struct reading r;
+	long rounds;
+
+	fds[n++] = open_watch(0, 1, 0, -1);
+	fds[n++] = open_leader(0, 1);
+	for (i = 1; i < slots; i++)
+		fds[n++] = open_watch_in(i, 0, 0, -1, fds[1]);
+	for (i = 0; i < n; i++)
+		ok &= fds[i] >= 0;
+	/*
+	 * Members joining a group that is in wait for its leader's PMU
+	 * context to be scheduled again; enabling the leader now starts the
+	 * whole group at once.
+	 */
+	ok &= !ioctl(fds[1], PERF_EVENT_IOC_ENABLE, 0);
+	fd = open_watch(slots, 0, 0, -1);
+	tap_ok(ok && fd < 0 && errno == ENOSPC,
+	       "1 pinned and a non-pinned cpu-clock group of %d watchpoints: a plain flexible one gets ENOSPC (errno %d)",
+	       slots - 1, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	rounds = write_rounds(slots);
+	for (i = 2; i < n; i++) {
+		if (read_event(fds[i], &r))
+			memset(&r, 0, sizeof(r));
+		ok &= r.value == (unsigned long long)rounds &&
+		      r.running == r.enabled;
+		tap_diag("member %d: %llu of %ld, running %llu of %llu", i,
+			 r.value, rounds, r.running, r.enabled);
+	}
+	tap_ok(ok, "... and the group's watchpoints run all the time and count all %ld writes",
+	       rounds);
+	close_all(fds, n);
+}
+
+/*
+ * A flexible group needs all its members' registers at once. With one
+ * pinned watchpoint of @pid on @cpu, a flexible group there led by a
+ * watchpoint takes N-1 watchpoints and the N-th gets ENOSPC (it would
+ * never run); the same for a CPU's own group (@pid -1). Returns in @fds
+ * the pinned one, then the group (the leader first), and their number,
+ * or 0 when they did not open.
+ */
+static int open_group_share(int slots, int pid, int cpu, int *fds,
+			    const char *who)
+{
+	int n = 0, i, fd, ok = 1;
+
+	fds[n++] = open_watch(0, 1, pid, cpu);
+	fds[n++] = open_watch(1, 0, pid, cpu);
+	for (i = 2; i < slots; i++) {
+		fds[n] = open_watch_in(i, 0, pid, cpu, fds[1]);
+		ok &= fds[n++] >= 0;
+	}
+	ok &= fds[0] >= 0 && fds[1] >= 0;
+	fd = open_watch_in(slots, 0, pid, cpu, fds[1]);
+	tap_ok(ok && fd < 0 && errno == ENOSPC,
+	       "%s: 1 pinned, then a flexible group: %d watchpoints fit in it, the next gets ENOSPC (errno %d)",
+	       who, slots - 1, fd < 0 ? errno : 0);
+	if (fd >= 0)
+		close(fd);
+	if (!ok) {
+		close_all(fds, n);
+		return 0;
+	}
+	return n;
+}
+
+/*
+ * This thread's 1 pinned watchpoint, a flexible group of N-1 and a plain
+ * flexible one: the group and the plain one cannot be in at once, so
+ * perf rotates them, and each round of writes is counted by whichever
+ * is in. So every member runs part of the time, all for the same time
+ * (the group goes in whole), their running times and the plain one's
+ * add up to the time enabled (within 1%), and a member's count plus the
+ * plain one's is every round, give or take one per rotation (a rotation
+ * between a member's write and the plain one's in a round counts that
+ * round twice or not at all; perf rotates at most once per
+ * perf_event_mux_interval_ms). Scaling is no
+ * oracle here: a round with the group in takes three more traps than
+ * one with the plain one in, so the two count at different rates. The
+ * pinned one counts every write. Then the same admission for a group
+ * bound to CPU 1 and no task.
+ */
+static void test_group_share(int slots)
+{
+	int fds[MAX_EVENTS + 2], n, i, plain, ok = 1, same = 1, sum = 1;
+	int interval = read_cap("perf_event_mux_interval_ms");
+	struct reading r[MAX_EVENTS + 2];
+	long long rotations;
+	long rounds;
+
+	n = open_group_share(slots, 0, -1, fds, "this thread");
+	if (!n) {
+		tap_skip("the group did not open", "a flexible group and a plain flexible watchpoint rotate");
+	} else {
+		plain = open_watch(slots, 0, 0, -1);
+		rounds = write_rounds(slots + 1);
+		/* Stop them, so their times hold still while read. */
+		ioctl(fds[1], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+		ioctl(plain, PERF_EVENT_IOC_DISABLE, 0);
+		ok = plain >= 0;
+		for (i = 0; i <= n; i++) {
+			if (read_event(i < n ? fds[i] : plain, &r[i])) {
+				memset(&r[i], 0, sizeof(r[i]));
+				ok = 0;
+			}
+			tap_diag("%s %d: %llu of %ld, running %llu of %llu",
+				 !i ? "pinned" : i == n ? "plain" : "member", i,
+				 r[i].value, rounds, r[i].running, r[i].enabled);
+		}
+		ok &= r[0].value == (unsigned long long)rounds && interval > 0;
+		rotations = interval > 0 ? r[n].enabled / (interval * 1000000LL) + 2 : 0;
+		for (i = 1; i <= n; i++)
+			ok &= r[i].value > 0 && r[i].running > 0 &&
+			      r[i].running < r[i].enabled;
+		for (i = 1; i < n; i++) {
+			long long runs = r[i].running + r[n].running;
+			long long counts = r[i].value + r[n].value;
+
+			same &= llabs((long long)(r[i].running - r[1].running)) <=
+				r[1].running / 100;
+			sum &= llabs(runs - (long long)r[i].enabled) <=
+			       (long long)r[i].enabled / 100 &&
+			       llabs(counts - rounds) <= rotations;
+			if (i == 1)
+				tap_diag("member 1 + plain: %lld counts of %ld rounds, %lld rotations at most",
+					 counts, rounds, rotations);
+		}
+		tap_ok(ok, "1 pinned, a flexible group of %d and a plain flexible one: each runs and counts part of the time, the pinned one all %ld writes",
+		       slots - 1, rounds);
+		tap_ok(ok && same, "... and the group's members all run for the same time");
+		tap_ok(ok && sum, "... and a member's and the plain one's running times add up to the time enabled, their counts to every round (within one per rotation)");
+		if (plain >= 0)
+			close(plain);
+		close_all(fds, n);
+	}
+
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
+		tap_skip("one CPU", "CPU 1: 1 pinned, then a flexible group");
+		return;
+	}
+	n = open_group_share(slots, -1, 1, fds, "CPU 1");
+	close_all(fds, n);
+}
+
+/*
+ * A watchpoint in a group led by a hardware event lives in the CPU PMU's
+ * context, which perf rotates on its own: it takes a register of its
+ * own, like one in a cpu-clock group. Beside N-1 pinned watchpoints it
+ * opens and counts every write, and a plain flexible one gets ENOSPC.
  */
 static void test_hardware_group(int slots)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_HARDWARE, .size = sizeof(attr),
-		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.config = PERF_COUNT_HW_CPU_CYCLES, .disabled = 1,
 		.exclude_kernel = 1, .exclude_hv = 1,
 	};
 	int fds[MAX_EVENTS], n = 0, i, leader, grouped, plain, ok = 1;
-	struct reading r[2];
+	struct reading r;
 	long rounds;
 
 	leader = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
 	if (leader < 0) {
 		tap_skip("no hardware cycles event",
-			 "a hardware-led group's flexible watchpoint and a plain one share the last register");
+			 "a watchpoint in a hardware-led group takes a register of its own");
 		return;
 	}
 	for (i = 0; i < slots - 1; i++)
 		fds[n++] = open_watch(i, 1, 0, -1);
 	grouped = open_watch_in(slots - 1, 0, 0, -1, leader);
+	/* As in test_foreign_group(): start the group whole. */
+	ok &= !ioctl(leader, PERF_EVENT_IOC_ENABLE, 0);
 	plain = open_watch(slots, 0, 0, -1);
 	for (i = 0; i < n; i++)
 		ok &= fds[i] >= 0;
-	if (!tap_ok(ok && grouped >= 0 && plain >= 0,
-		    "%d pinned, a flexible one in a hardware-led group and a plain flexible one open",
-		    slots - 1)) {
-		close_all(fds, n);
-		if (grouped >= 0)
-			close(grouped);
-		if (plain >= 0)
-			close(plain);
-		close(leader);
-		return;
-	}
-	rounds = write_rounds(slots + 1);
-	ok = !read_event(grouped, &r[0]) && !read_event(plain, &r[1]);
-	for (i = 0; i < 2; i++) {
-		double scaled = r[i].running ?
-			(double)r[i].value * r[i].enabled / r[i].running : 0;
-
-		tap_diag("%s: %llu of %ld, running %llu of %llu, scaled %.0f",
-			 i ? "plain" : "grouped", r[i].value, rounds,
-			 r[i].running, r[i].enabled, scaled);
-		ok &= r[i].running > 0 && r[i].running < r[i].enabled &&
-		      scaled > rounds * 0.75 && scaled < rounds * 1.25;
-	}
-	tap_ok(ok, "a hardware-led group's flexible watchpoint and a plain one share the last register: each runs part of the time, scaled within 25%%");
+	tap_ok(ok && grouped >= 0 && plain < 0 && errno == ENOSPC,
+	       "%d pinned and a watchpoint in a hardware-led group: a plain flexible one gets ENOSPC (errno %d)",
+	       slots - 1, plain < 0 ? errno : 0);
+	rounds = write_rounds(slots);
+	ok &= grouped >= 0 && !read_event(grouped, &r);
+	if (ok)
+		tap_diag("grouped: %llu of %ld, running %llu of %llu", r.value,
+			 rounds, r.running, r.enabled);
+	tap_ok(ok && r.value == (unsigned long long)rounds &&
+	       r.running == r.enabled,
+	       "... and the grouped one runs all the time and counts all %ld writes",
+	       rounds);
 	close_all(fds, n);
-	close(grouped);
-	close(plain);
+	if (grouped >= 0)
+		close(grouped);
+	if (plain >= 0)
+		close(plain);
 	close(leader);
 }
 
@@ -593,6 +742,8 @@ int main(void)
 	check_installed("after the CPU-bound cases");
 	test_groups(slots);
 	check_installed("after the groups");
+	test_group_share(slots);
+	check_installed("after the group shares");
 	test_hardware_group(slots);
 	check_installed("after the hardware-led group");
 	test_slots(slots);
