@@ -836,6 +836,16 @@ static int model_add(struct perf_event *ev, int task, int cpu, int type,
 	return i;
 }
 
+/* Whether the model has room for @n more entries. */
+static bool model_room(int n)
+{
+	int i, used = 0;
+
+	for (i = 0; i < nr_model; i++)
+		used += !!model[i].ev;
+	return used + n <= MAX_BPS;
+}
+
 static void model_del(int i)
 {
 	model[i].ev = NULL;
@@ -1229,7 +1239,9 @@ static void op_wide(void)
 	struct model_bp m[TEST_NR_CPUS];
 
 	random_attr(&attr);
-	if (!nr_slots[type_of(attr.bp_type)])
+	/* The model must hold every CPU's, or it loses track of them. */
+	if (!nr_slots[type_of(attr.bp_type)] ||
+	    !model_room(hweight_long(test_online_mask.bits)))
 		return;
 	/* Each online CPU gets one, in order; all must fit for success. */
 	for_each_online_cpu(cpu) {
