@@ -1567,7 +1567,8 @@ static DEVICE_ATTR_RO(shared);
 static ssize_t max_watch_len_show(struct device *dev,
 				  struct device_attribute *attr, char *buf)
 {
-	return sysfs_emit(buf, "%d\n", (int)HW_BREAKPOINT_MAX_WATCH_LEN);
+	return sysfs_emit(buf, "%llu\n",
+			  (unsigned long long)HW_BREAKPOINT_MAX_WATCH_LEN);
 }
 static DEVICE_ATTR_RO(max_watch_len);
 #endif

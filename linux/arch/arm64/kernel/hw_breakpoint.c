@@ -75,6 +75,15 @@
  * overlaps a watched range may report its first byte. Every watchpoint
  * that holds the reported byte is hit; if none does, the one nearest to
  * it is, among those whose load/store type matches the access.
+ *
+ * Range watchpoints. BAS selects up to 8 bytes of one aligned granule. A
+ * longer range, or one across a granule, takes DBGWCR.MASK blocks: a
+ * power of two from 8 bytes to 2 GiB at an address aligned to it, the
+ * smallest that covers the range, or two, one each side of the largest
+ * alignment boundary inside it, when one would be more than twice the
+ * range (hwbp_range_blocks(): the weight the core reserves). A block
+ * traps on all its bytes; an access to none of the range's own is
+ * stepped over like any other but not reported.
  */
 
 #define pr_fmt(fmt) "hw-breakpoint: " fmt
@@ -149,6 +158,8 @@ static const u8 hwbp_ctrl_bank[HWBP_NR_KINDS] = { HWBP_BCR, HWBP_WCR };
 
 /**
  * struct hwbp_cpu - this CPU's debug registers, as this file keeps them
+ * @value: the value register of each held pair (a range watchpoint's
+ *	pairs hold its blocks), for a CPU resuming
  * @ctrl: the control value of each held pair, enabled
  * @used: per kind, a bit for each held pair
  * @el1: per kind, a bit for each held pair that watches the kernel
@@ -161,9 +172,10 @@ static const u8 hwbp_ctrl_bank[HWBP_NR_KINDS] = { HWBP_BCR, HWBP_WCR };
  * follow the core's register map, set after it names a pair's owner and
  * cleared before it drops it, so that a hit and its step, which mask and
  * unmask registers twice, find the live ones without reading the events,
- * and every live pair has an owner.
+ * and every live pair has an owner. @value is written before the pair.
  */
 struct hwbp_cpu {
+	u64			value[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
 	u32			ctrl[HWBP_NR_KINDS][HWBP_MAX_SLOTS];
 	u16			used[HWBP_NR_KINDS];
 	u16			el1[HWBP_NR_KINDS];
@@ -328,7 +340,7 @@ static __always_inline void hwbp_apply_masks(const struct hwbp_cpu *hc,
 /**
  * arch_hw_breakpoint_program() - put an event in a register pair
  * @bp: the event, already accepted by hw_breakpoint_arch_parse()
- * @piece: which of its pairs; one pair per event today
+ * @piece: which of its pairs: a range watchpoint's block, else 0
  * @n: the pair of its kind, free, chosen by the core
  *
  * Called by hw_breakpoint_install() with interrupts off on the CPU that
@@ -340,15 +352,23 @@ void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int n)
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
 	struct arch_hw_breakpoint_ctrl ctrl = info->ctrl;
 	enum hwbp_kind kind = hwbp_kind(info);
+	u64 addr = info->address;
+	u32 val;
 
 	lockdep_assert_irqs_disabled();
 	ctrl.enabled = 1;
-	hc->ctrl[kind][n] = encode_ctrl_reg(ctrl);
+	val = encode_ctrl_reg(ctrl);
+	if (info->nr_blocks) {
+		addr = info->block[piece];
+		val |= FIELD_PREP(ARM_DBG_CTRL_MASK, info->mask[piece]);
+	}
+	hc->value[kind][n] = addr;
+	hc->ctrl[kind][n] = val;
 	hc->used[kind] |= BIT(n);
 	if (hwbp_level(info) == HWBP_EL1)
 		hc->el1[kind] |= BIT(n);
 	hwbp_monitors(info, true);
-	hwbp_write(hwbp_value_bank[kind], n, info->address);
+	hwbp_write(hwbp_value_bank[kind], n, addr);
 	hwbp_write_ctrl(hc, kind, n);
 	isb();
 }
@@ -377,6 +397,88 @@ void arch_hw_breakpoint_clear(struct perf_event *bp, int n)
 }
 
 /* === Parsing: perf attributes to register fields, and back === */
+
+/* The smallest MASK whose aligned block holds both @first and @last. */
+static unsigned int hwbp_mask_for(u64 first, u64 last)
+{
+	return max_t(unsigned int, ARM_WATCH_MASK_MIN, fls64(first ^ last));
+}
+
+/*
+ * The MASK blocks that cover the @size bytes at @start (@size at most
+ * HW_BREAKPOINT_MAX_WATCH_LEN, not wrapping): one, the smallest aligned
+ * block that holds them all, if it is at most twice the range; otherwise
+ * two, split at the boundary where the range's first and last addresses
+ * start to differ (aligned to half that block), each the smallest that
+ * holds its side. Fills @block and @mask; returns the number of blocks,
+ * or 0 when a block would exceed 2 GiB.
+ */
+static int hwbp_range_blocks(u64 start, u64 size, u64 *block, u8 *mask)
+{
+	u64 last = start + size - 1, edge;
+	unsigned int m = hwbp_mask_for(start, last);
+
+	if (m <= ARM_WATCH_MASK_MAX && BIT_ULL(m) <= 2 * size) {
+		mask[0] = m;
+		block[0] = start & ~(BIT_ULL(m) - 1);
+		return 1;
+	}
+	edge = last & ~(BIT_ULL(m - 1) - 1);
+	mask[0] = hwbp_mask_for(start, edge - 1);
+	mask[1] = hwbp_mask_for(edge, last);
+	if (mask[0] > ARM_WATCH_MASK_MAX || mask[1] > ARM_WATCH_MASK_MAX)
+		return 0;
+	block[0] = start & ~(BIT_ULL(mask[0]) - 1);
+	block[1] = edge;
+	return 2;
+}
+
+/* A watchpoint BAS cannot select: longer than, or across, a granule. */
+static bool hwbp_is_range(u64 addr, u64 len)
+{
+	return (addr & (ARM_WATCH_GRANULE - 1)) + len > ARM_WATCH_GRANULE;
+}
+
+/*
+ * Is @bp one of its task's ptrace watchpoints? Those stay BAS-only: the
+ * NT_ARM_HW_WATCH regset shows a debugger DBGWVR and a BAS, and has no
+ * MASK. ptrace creates each one disabled at address 0 and only then puts
+ * it in the thread's table, so every later change finds it there; the
+ * debugger holds the tracee stopped meanwhile.
+ */
+static bool hwbp_ptrace_watch(struct perf_event *bp)
+{
+	struct task_struct *tsk = bp->hw.target;
+	unsigned int i;
+
+	if (!tsk || is_default_overflow_handler(bp))
+		return false;
+	for (i = 0; i < ARM_MAX_WRP; i++)
+		if (tsk->thread.debug.hbp_watch[i] == bp)
+			return true;
+	return false;
+}
+
+/**
+ * arch_hw_breakpoint_weight() - the register pairs a breakpoint takes
+ * @attr: its attributes, as hw_breakpoint_arch_parse() accepted them
+ *
+ * Return: the range watchpoint's MASK blocks (1 or 2), else 1.
+ */
+int arch_hw_breakpoint_weight(const struct perf_event_attr *attr)
+{
+	u64 block[ARM64_HWBP_MAX_BLOCKS];
+	u8 mask[ARM64_HWBP_MAX_BLOCKS];
+	int n;
+
+	if (!(attr->bp_type & HW_BREAKPOINT_RW) ||
+	    !hwbp_is_range(attr->bp_addr, attr->bp_len) ||
+	    attr->bp_len > HW_BREAKPOINT_MAX_WATCH_LEN ||
+	    attr->bp_addr + attr->bp_len - 1 < attr->bp_addr)
+		return 1;
+	n = hwbp_range_blocks(attr->bp_addr, attr->bp_len, block, mask);
+	return n ?: 1;
+}
 
 static bool hwbp_compat(struct perf_event *bp)
 {
@@ -411,9 +513,10 @@ static bool hwbp_forbidden_text(unsigned long addr)
  * 4 bytes on a halfword boundary (a 32-bit T32 instruction) watch its
  * first halfword.
  * A watchpoint is 1 to 8 bytes inside one 8-byte granule (AArch32: one
- * 4-byte word, or an aligned 8 bytes). The address decides the exception
- * level; a kernel address must be CPU-bound, since the kernel steps over
- * its own hits per CPU.
+ * 4-byte word, or an aligned 8 bytes), selected with BAS; any other range
+ * of up to 2 GiB takes one or two MASK blocks (see "Range watchpoints"
+ * above). The address decides the exception level; a kernel address must
+ * be CPU-bound, since the kernel steps over its own hits per CPU.
  *
  * Return: 0 or -EINVAL.
  */
@@ -454,7 +557,7 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 	case HW_BREAKPOINT_RW:
 		hw->ctrl.type = ARM_BREAKPOINT_LOAD | ARM_BREAKPOINT_STORE;
 watch:
-		if (len < 1 || len > ARM_WATCH_GRANULE)
+		if (len < 1 || len > HW_BREAKPOINT_MAX_WATCH_LEN)
 			return -EINVAL;
 		granule = compat && len < 8 ? 4 : ARM_WATCH_GRANULE;
 		break;
@@ -462,18 +565,31 @@ watch:
 		return -EINVAL;
 	}
 
-	offset = addr & (granule - 1);
-	if (offset + len > granule)
-		return -EINVAL;
-	hw->address = addr - offset;
-	hw->ctrl.len = (BIT(len) - 1) << offset;
-
 	/*
 	 * Every byte in user space (TTBR0) or in the kernel (TTBR1): not
 	 * across the boundary, not in the hole between the two halves.
 	 */
 	if (addr + len - 1 < addr)
 		return -EINVAL;
+	offset = addr & (granule - 1);
+	if (offset + len <= granule) {
+		hw->address = addr - offset;
+		hw->ctrl.len = (BIT(len) - 1) << offset;
+	} else if (hw->ctrl.type != ARM_BREAKPOINT_EXECUTE &&
+		   hwbp_is_range(addr, len) && !hwbp_ptrace_watch(bp)) {
+		/* arch_hw_breakpoint_weight() counted these blocks. */
+		hw->nr_blocks = hwbp_range_blocks(addr, len, hw->block,
+						  hw->mask);
+		if (!hw->nr_blocks)
+			return -EINVAL;
+		hw->start = addr;
+		hw->size = len;
+		hw->address = hw->block[0];
+		hw->ctrl.len = ARM_BREAKPOINT_LEN_8;
+	} else {
+		return -EINVAL;
+	}
+
 	if (addr + len - 1 < TASK_SIZE_MAX) {
 		hw->ctrl.privilege = AARCH64_BREAKPOINT_EL0;
 	} else {
@@ -1058,16 +1174,66 @@ void __kprobes do_breakpoint(unsigned long esr, struct pt_regs *regs)
 	hwbp_after_hit(hc, regs, HWBP_BRK, &hit);
 }
 
+/* The first and the last byte @info reports hits on. */
+static u64 __kprobes hwbp_watch_lo(const struct arch_hw_breakpoint *info)
+{
+	if (info->nr_blocks)
+		return info->start;
+	return info->address + __ffs(info->ctrl.len);
+}
+
+static u64 __kprobes hwbp_watch_hi(const struct arch_hw_breakpoint *info)
+{
+	if (info->nr_blocks)
+		return info->start + info->size - 1;
+	return info->address + __fls(info->ctrl.len);
+}
+
 /* How far @addr is from the bytes @info watches; 0 if it is one of them. */
 static unsigned long __kprobes
 hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
 {
-	unsigned long lo = info->address + __ffs(info->ctrl.len);
-	unsigned long hi = info->address + __fls(info->ctrl.len);
+	unsigned long lo = hwbp_watch_lo(info);
+	unsigned long hi = hwbp_watch_hi(info);
 
 	if (addr < lo)
 		return lo - addr;
 	return addr > hi ? addr - hi : 0;
+}
+
+/*
+ * An access the handler could not decode reports only its first byte, or
+ * (QEMU, and the architecture allows it) the first byte of the watched
+ * block it touches: a range watchpoint counts it when that byte lies in
+ * one of its blocks at most this far before the range (a DC ZVA block,
+ * the widest common access), or in the range.
+ */
+#define HWBP_UNDECODED_REACH	64
+
+/* Is @addr in one of range watchpoint @info's blocks? */
+static bool __kprobes hwbp_in_blocks(const struct arch_hw_breakpoint *info,
+				     unsigned long addr)
+{
+	unsigned int i;
+
+	for (i = 0; i < info->nr_blocks; i++) {
+		if (addr - info->block[i] < BIT_ULL(info->mask[i]))
+			return true;
+	}
+	return false;
+}
+
+/* Does a live pair of TYPE_DATA below @n belong to @bp too? */
+static bool __kprobes hwbp_seen_below(unsigned long live, unsigned int n,
+				      struct perf_event *bp)
+{
+	unsigned int m;
+
+	for_each_set_bit(m, &live, n) {
+		if (hw_breakpoint_owner(TYPE_DATA, m) == bp)
+			return true;
+	}
+	return false;
 }
 
 /*
@@ -1076,9 +1242,13 @@ hwbp_distance(const struct arch_hw_breakpoint *info, unsigned long addr)
  * are hit (some CPUs trap on an unaligned access next to a watched byte,
  * or report an address outside the access), and the hit's address is the
  * first watched byte accessed. Otherwise every watchpoint holding the
- * reported address @far is hit or, if none does, the nearest. A non-zero
- * @access keeps only the watchpoints of that type. Returns the number of
- * candidates seen.
+ * reported address @far is hit (a range watchpoint also when @far is in
+ * its blocks just before the range: HWBP_UNDECODED_REACH) or, if none
+ * does and no range watchpoint's block holds @far (which would explain
+ * the trap: its blocks trap outside its range by design), the nearest one
+ * that selects bytes with BAS. A range watchpoint over two pairs is seen
+ * once. A non-zero @access keeps only the watchpoints of that type.
+ * Returns the number of candidates seen.
  */
 static unsigned int __kprobes
 hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
@@ -1089,6 +1259,7 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 	unsigned long live = hwbp_live_slots(hc, HWBP_WATCH);
 	struct perf_event *bp, *best = NULL;
 	unsigned int n, seen = 0, exact = 0;
+	bool in_block = false;
 	u64 lo;
 
 	for_each_set_bit(n, &live, HWBP_MAX_SLOTS) {
@@ -1107,10 +1278,12 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 			continue;
 		if (access && !(hw_breakpoint_type(bp) & access))
 			continue;
+		if (info->nr_blocks > 1 && hwbp_seen_below(live, n, bp))
+			continue;
 		seen++;
 		if (span) {
-			lo = info->address + __ffs(info->ctrl.len);
-			if (span[0] > info->address + __fls(info->ctrl.len) ||
+			lo = hwbp_watch_lo(info);
+			if (span[0] > hwbp_watch_hi(info) ||
 			    span[0] + span[1] - 1 < lo)
 				continue;
 			exact++;
@@ -1118,15 +1291,21 @@ hwbp_attribute(struct hwbp_cpu *hc, struct pt_regs *regs, unsigned long far,
 			continue;
 		}
 		dist = hwbp_distance(info, addr);
+		if (info->nr_blocks && hwbp_in_blocks(info, addr)) {
+			in_block = true;
+			if (addr < hwbp_watch_lo(info) &&
+			    dist <= HWBP_UNDECODED_REACH)
+				dist = 0;
+		}
 		if (!dist) {
 			exact++;
 			hwbp_report(bp, far, regs, hit);
-		} else if (dist < best_dist) {
+		} else if (!info->nr_blocks && dist < best_dist) {
 			best_dist = dist;
 			best = bp;
 		}
 	}
-	if (!exact && best)
+	if (!exact && best && !in_block)
 		hwbp_report(best, far, regs, hit);
 	return seen;
 }
@@ -1311,11 +1490,9 @@ static int hwbp_cpu_reset(unsigned int cpu)
 
 	for (kind = 0; kind < HWBP_NR_KINDS; kind++) {
 		for (n = 0; n < hwbp_nr[kind]; n++) {
-			struct perf_event *bp =
-				hw_breakpoint_owner((enum bp_type_idx)kind, n);
-
+			/* 0 for a pair no event holds: cleared below too */
 			hwbp_write(hwbp_value_bank[kind], n,
-				   bp ? counter_arch_bp(bp)->address : 0);
+				   hc->used[kind] & BIT(n) ? hc->value[kind][n] : 0);
 			hwbp_write_ctrl(hc, kind, n);
 		}
 	}

@@ -17,15 +17,19 @@
  *
  * Also: a wide watchpoint that is unregistered leaves every watchpoint
  * control register disabled on every CPU, and writes afterwards trap
- * nowhere.
+ * nowhere. And range watchpoints: a page takes one pair with DBGWCR.MASK
+ * 12, a range across a page boundary two 16-byte blocks, and a range
+ * inside a larger block counts writes to its own bytes only.
  * Needs an arm64 CPU with debug registers (QEMU's virt machine has them).
  */
 
 #include <kunit/test.h>
+#include <linux/bitfield.h>
 #include <linux/extable.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/irqflags.h>
 #include <linux/perf_event.h>
+#include <linux/sizes.h>
 #include <linux/smp.h>
 #include <linux/uaccess.h>
 #include <linux/vmalloc.h>
@@ -280,11 +284,123 @@ static void test_unregister_clears(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_test_hits), 0);
 }
 
+/* Two pages to watch ranges of, and the pairs a CPU has enabled. */
+static u8 hwbp_test_area[2 * PAGE_SIZE] __aligned(PAGE_SIZE);
+static u64 hwbp_test_wcr[HW_BREAKPOINT_MAX_REGS];
+static int hwbp_test_nr_wcr;
+
+/* This CPU's enabled DBGWCR values, into hwbp_test_wcr[]. */
+static void hwbp_test_enabled_wcrs(void *unused)
+{
+	int slots = hw_breakpoint_slots(TYPE_DATA), n;
+	u64 wcr;
+
+	hwbp_test_nr_wcr = 0;
+	for (n = 0; n < slots; n++) {
+		wcr = hwbp_test_read_wcr(n);
+		if (wcr & ARM_DBG_CTRL_E)
+			hwbp_test_wcr[hwbp_test_nr_wcr++] = wcr;
+	}
+}
+
+/*
+ * A wide write watchpoint on @len bytes at hwbp_test_area + @offset: on
+ * this CPU, the enabled pairs must be @nr_blocks, of MASK @mask with BAS
+ * 0xff, and a write of each of @offsets[0..@nr) must count @counts[i].
+ */
+static void hwbp_test_range(struct kunit *test, unsigned long offset,
+			    unsigned long len, int nr_blocks,
+			    unsigned int mask, const long *offsets,
+			    const int *counts, int nr)
+{
+	struct perf_event * __percpu *bp;
+	struct perf_event_attr attr;
+	int i, before, got[8];
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)hwbp_test_area + offset;
+	attr.bp_len = len;
+	attr.bp_type = HW_BREAKPOINT_W;
+	atomic_set(&hwbp_test_hits, 0);
+	bp = register_wide_hw_breakpoint(&attr, hwbp_test_count, NULL);
+	KUNIT_ASSERT_FALSE_MSG(test, IS_ERR((void __force *)bp),
+			       "%lu bytes at +%lu: %d", len, offset,
+			       PTR_ERR_OR_ZERO((void __force *)bp));
+
+	/* On one CPU, the one whose registers are read; checked after. */
+	KUNIT_ASSERT_LE(test, nr, ARRAY_SIZE(got));
+	preempt_disable();
+	hwbp_test_enabled_wcrs(NULL);
+	for (i = 0; i < nr; i++) {
+		before = atomic_read(&hwbp_test_hits);
+		WRITE_ONCE(hwbp_test_area[offsets[i]], i);
+		got[i] = atomic_read(&hwbp_test_hits) - before;
+	}
+	preempt_enable();
+	unregister_wide_hw_breakpoint(bp);
+
+	KUNIT_EXPECT_EQ_MSG(test, hwbp_test_nr_wcr, nr_blocks,
+			    "%lu bytes at +%lu: enabled pairs", len, offset);
+	for (i = 0; i < hwbp_test_nr_wcr; i++) {
+		KUNIT_EXPECT_EQ(test, FIELD_GET(ARM_DBG_CTRL_MASK,
+						hwbp_test_wcr[i]), mask);
+		KUNIT_EXPECT_EQ(test, FIELD_GET(ARM_DBG_CTRL_BAS,
+						hwbp_test_wcr[i]), 0xff);
+	}
+	for (i = 0; i < nr; i++)
+		KUNIT_EXPECT_EQ_MSG(test, got[i], counts[i],
+				    "%lu bytes at +%lu: a write at %+ld", len,
+				    offset, offsets[i] - (long)offset);
+}
+
+static void test_range_page(struct kunit *test)
+{
+	static const long offsets[] = { 0, 1, 2048, PAGE_SIZE - 1, PAGE_SIZE };
+	static const int counts[] = { 1, 1, 1, 1, 0 };
+
+	if (PAGE_SIZE != SZ_4K)
+		kunit_skip(test, "the case is written for 4 KiB pages");
+	hwbp_test_range(test, 0, SZ_4K, 1, 12, offsets, counts,
+			ARRAY_SIZE(offsets));
+}
+
+/*
+ * 32 bytes across the page boundary: one block would be 8 KiB, so two of
+ * 16 bytes, one each side. The bytes just outside do not count.
+ */
+static void test_range_straddles(struct kunit *test)
+{
+	static const long offsets[] = {
+		PAGE_SIZE - 17, PAGE_SIZE - 16, PAGE_SIZE - 1, PAGE_SIZE,
+		PAGE_SIZE + 15, PAGE_SIZE + 16,
+	};
+	static const int counts[] = { 0, 1, 1, 1, 1, 0 };
+
+	hwbp_test_range(test, PAGE_SIZE - 16, 32, 2, 4, offsets, counts,
+			ARRAY_SIZE(offsets));
+}
+
+/*
+ * 24 bytes at +36 take one 32-byte block at +32: writes to its other
+ * bytes trap, are stepped over and are not counted; +0 is outside it.
+ */
+static void test_range_filters(struct kunit *test)
+{
+	static const long offsets[] = { 0, 35, 36, 59, 60, 63 };
+	static const int counts[] = { 0, 0, 1, 1, 0, 0 };
+
+	hwbp_test_range(test, 36, 24, 1, 5, offsets, counts,
+			ARRAY_SIZE(offsets));
+}
+
 static struct kunit_case hwbp_arm64_cases[] = {
 	KUNIT_CASE(test_mrs_daif),
 	KUNIT_CASE(test_nofault_fixup),
 	KUNIT_CASE(test_plain_step),
 	KUNIT_CASE(test_unregister_clears),
+	KUNIT_CASE(test_range_page),
+	KUNIT_CASE(test_range_straddles),
+	KUNIT_CASE(test_range_filters),
 	{}
 };
 

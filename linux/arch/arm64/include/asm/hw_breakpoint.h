@@ -37,16 +37,32 @@ struct arch_hw_breakpoint_ctrl {
 	u8	enabled;
 };
 
+/* A range watchpoint takes at most two MASK blocks, a pair each. */
+#define ARM64_HWBP_MAX_BLOCKS	2
+
 /**
- * struct arch_hw_breakpoint - one breakpoint, decoded for a register pair
+ * struct arch_hw_breakpoint - one breakpoint, decoded for its register pairs
  * @address: the value register's contents: the granule's aligned address
+ *	(a range watchpoint: its first block's)
  * @trigger: the address of the last hit (the PC or the reported data
  *	address), for the event's owner to read
- * @ctrl: the control register's fields
+ * @start: a range watchpoint's first byte
+ * @size: a range watchpoint's length in bytes; accesses to the other bytes
+ *	of its blocks trap but are not reported
+ * @block: a range watchpoint's blocks: each one's aligned address
+ * @mask: each block's DBGWCR.MASK: the block is BIT(@mask) bytes
+ * @nr_blocks: 0 for one pair that selects bytes with BAS; else the range
+ *	watchpoint's blocks, one pair each
+ * @ctrl: the control register's fields (a range watchpoint: BAS 0xff)
  */
 struct arch_hw_breakpoint {
 	u64				address;
 	u64				trigger;
+	u64				start;
+	u64				size;
+	u64				block[ARM64_HWBP_MAX_BLOCKS];
+	u8				mask[ARM64_HWBP_MAX_BLOCKS];
+	u8				nr_blocks;
 	struct arch_hw_breakpoint_ctrl	ctrl;
 };
 
@@ -105,7 +121,15 @@ struct arm64_hwbp_step {
 #define ARM_DBG_CTRL_BAS	GENMASK(12, 5)	/* byte address select */
 #define ARM_DBG_CTRL_HMC	BIT(13)		/* also match at EL2 */
 #define ARM_DBG_CTRL_BT		GENMASK(23, 20)	/* DBGBCR: 0, unlinked match */
-#define ARM_DBG_CTRL_MASK	GENMASK(28, 24)	/* DBGWCR: 0, no range mask */
+#define ARM_DBG_CTRL_MASK	GENMASK(28, 24)	/* DBGWCR: address mask */
+
+/*
+ * DBGWCR.MASK: a watchpoint on the BIT(MASK) bytes at DBGWVR, aligned to
+ * them, with BAS 0xff; 0 selects bytes with BAS instead. 1 and 2 are
+ * reserved, so a block is 8 bytes to 2 GiB.
+ */
+#define ARM_WATCH_MASK_MIN	3
+#define ARM_WATCH_MASK_MAX	31
 
 /* PMC values: which exception levels the register traps at. */
 #define AARCH64_BREAKPOINT_EL1	1
@@ -181,8 +205,15 @@ int hw_breakpoint_arch_parse(struct perf_event *bp,
 			     struct arch_hw_breakpoint *hw);
 int hw_breakpoint_exceptions_notify(struct notifier_block *unused,
 				    unsigned long val, void *data);
-/* The longest watchpoint: 8 bytes (BAS), inside one aligned granule. */
-#define HW_BREAKPOINT_MAX_WATCH_LEN	8
+/*
+ * The longest watchpoint: a range of 2 GiB, over one or two MASK blocks
+ * (BAS watches up to 8 bytes inside one aligned granule).
+ */
+#define HW_BREAKPOINT_MAX_WATCH_LEN	BIT_ULL(ARM_WATCH_MASK_MAX)
+
+/* A range watchpoint may take two pairs. */
+#define arch_hw_breakpoint_weight arch_hw_breakpoint_weight
+int arch_hw_breakpoint_weight(const struct perf_event_attr *attr);
 
 /* The core chooses the register pair; these program and clear it. */
 #define arch_hw_breakpoint_program arch_hw_breakpoint_program
