@@ -465,9 +465,54 @@ static void test_kernel_exec(void)
 	sched_setaffinity(0, sizeof(set), &set);
 }
 
+/*
+ * ptrace's watchpoints stay one register each, BAS-only: with every pair
+ * but the first taken, a first one whose DBGWVR and BAS reach across an
+ * 8-byte granule gets EINVAL (this kernel) or is taken as one register
+ * (6.12, which shifts BAS past the granule), never ENOSPC, which would
+ * mean it was made a range watchpoint of two MASK blocks.
+ */
+static void test_ptrace_one_pair(void)
+{
+	struct user_hwdebug_state st;
+	struct iovec iov = { .iov_base = &st };
+	int slots = -1, i, err = -1, first = -1;
+	pid_t pid = guest_spawn_traced(guest_idle);
+
+	if (pid > 0 && !guest_regset(pid, NT_ARM_HW_WATCH, 0, &st))
+		slots = GUEST_DBG_INFO_SLOTS(st.dbg_info);
+	if (slots >= 2) {
+		memset(&st, 0, sizeof(st));
+		for (i = 1; i < slots; i++) {
+			st.dbg_regs[i].addr = (uintptr_t)(buf + 8 * i);
+			st.dbg_regs[i].ctrl = GUEST_CTRL_ENABLE |
+					      GUEST_CTRL_PRIV_EL0 |
+					      GUEST_CTRL_LSC_STORE << GUEST_CTRL_LSC_SHIFT |
+					      0xffU << GUEST_CTRL_BAS_SHIFT;
+		}
+		iov.iov_len = offsetof(struct user_hwdebug_state, dbg_regs[slots]);
+		first = ptrace(PTRACE_SETREGSET, pid, (void *)NT_ARM_HW_WATCH, &iov) ?
+			errno : 0;
+		memset(&st.dbg_regs[0], 0, sizeof(st.dbg_regs[0]));
+		st.dbg_regs[0].addr = (uintptr_t)(buf + WATCH_BASE + 6);
+		st.dbg_regs[0].ctrl = GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_EL0 |
+				      GUEST_CTRL_LSC_STORE << GUEST_CTRL_LSC_SHIFT |
+				      0xfU << GUEST_CTRL_BAS_SHIFT;
+		err = -guest_regset(pid, NT_ARM_HW_WATCH, 1, &st);
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+	}
+	tap_ok(slots >= 2 && !first && (err == 0 || err == EINVAL),
+	       "ptrace: %d watchpoints set, then one across an 8-byte granule: errno %d (0 or EINVAL, never ENOSPC: ptrace's stay one register)",
+	       slots - 1, err);
+}
+
 int main(void)
 {
 	test_register_counts();
+	test_ptrace_one_pair();
 	test_breakpoint();
 	test_debugger_steps();
 	test_sweep();

@@ -313,17 +313,21 @@ static int arch_parse(const struct perf_event_attr *attr, int task,
 			return EINVAL;
 		granule = 4;
 	} else {
-		/* hw_breakpoint_arch_parse(): a watchpoint is 1 to 8 bytes */
-		if (len < 1 || len > 8)
+		/* hw_breakpoint_arch_parse(): a watchpoint is 1 byte to 2 GiB */
+		if (len < 1 || len > (1ULL << 31))
 			return EINVAL;
 		granule = 8;	/* ARM_WATCH_GRANULE */
 	}
-	/* hw_breakpoint_arch_parse(): inside one granule (BAS) */
-	offset = addr & (granule - 1);
-	if (offset + len > granule)
-		return EINVAL;
 	/* hw_breakpoint_arch_parse(): a range that wraps */
 	if (addr + len - 1 < addr)
+		return EINVAL;
+	/*
+	 * ... an instruction inside one granule; a watchpoint inside one
+	 * (BAS) or over one or two MASK blocks, which any range of up to
+	 * 2 GiB fits
+	 */
+	offset = addr & (granule - 1);
+	if (offset + len > granule && attr->bp_type == HW_BREAKPOINT_X)
 		return EINVAL;
 	/* hw_breakpoint_arch_parse(): every byte below TASK_SIZE_MAX: EL0 */
 	if (addr + len - 1 < (1ULL << ARM64_VA_BITS)) {
@@ -645,6 +649,14 @@ static void fuzz_perf(long iterations, int root, struct fuzz_result *r)
 			r->rerolls++;
 		}
 
+		/*
+		 * A sigtrap event is opened disabled (validation does not
+		 * look at it): a range watchpoint (arm64: up to 2 GiB) may
+		 * cover the walk's own data, or the stack its signal frame
+		 * would be written to, and fire before it is closed.
+		 */
+		if (attr.sigtrap)
+			attr.disabled = 1;
 		fd = syscall(SYS_perf_event_open, &attr, pid, cpu, -1, 0);
 		got = fd >= 0 ? 0 : errno;
 		if (fd >= 0) {
@@ -882,6 +894,14 @@ static int ptrace_parse(uint64_t addr, uint64_t len, unsigned int type)
 	};
 	int kernel = 0, guess = 0, err;
 
+#if defined(__aarch64__)
+	/*
+	 * hw_breakpoint_arch_parse(): ptrace's own watchpoints stay BAS-only,
+	 * inside one 8-byte granule (no MASK ranges)
+	 */
+	if (type != HW_BREAKPOINT_X && (addr & 7) + len > 8)
+		return EINVAL;
+#endif
 	err = arch_parse(&attr, 1, &kernel, &guess);
 	if (err)
 		return err;

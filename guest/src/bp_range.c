@@ -4,7 +4,9 @@
  * covers. x86 splits a range of up to 32 bytes, at any address, into the
  * fewest aligned pieces of 1, 2, 4 or 8 bytes, one debug register each,
  * taken all or none; a hit on any piece is one hit of the event, also
- * when one access spans two pieces.
+ * when one access spans two pieces. arm64 covers a range of up to 2 GiB
+ * with DBGWCR.MASK blocks (a power of two, aligned), one or two pairs,
+ * and reports only accesses to the range's own bytes.
  *
  * Each watched store is followed by a store to an unwatched word of the
  * same page: QEMU 7.2's x86 TCG keeps a watchpoint's hit flag until an
@@ -83,6 +85,7 @@ static void close_all(int *fds, int n)
 			close(fds[n]);
 }
 
+#if defined(__x86_64__)
 /* 32 aligned bytes: a store to each quadword counts, the guards do not. */
 static void test_aligned_32(void)
 {
@@ -281,9 +284,123 @@ static void test_flexible(void)
 		close(b);
 }
 
+#elif defined(__aarch64__)
+
+#include <sys/mman.h>
+
+#define SZ_1M	(1UL << 20)
+
+/* Stores of one byte at each of @offsets[0..@n) from @base, counted. */
+static long long store_at(int fd, volatile char *base, const long *offsets,
+			  int n)
+{
+	int i;
+
+	ioctl(fd, PERF_EVENT_IOC_RESET, 0);
+	for (i = 0; i < n; i++)
+		base[offsets[i]] = (char)i;
+	return perf_count(fd);
+}
+
+/*
+ * Watch @len bytes at @base + @start; stores to @in[] (offsets from
+ * @base) must each count and stores to @out[] must not, and the thread
+ * goes on past them.
+ */
+static void check_range(const char *what, volatile char *base, long start,
+			uint64_t len, const long *in, int nr_in,
+			const long *out, int nr_out)
+{
+	int fd = open_range(base + start, len, 1);
+	long long n;
+
+	if (!tap_ok(fd >= 0, "%s opens (%s)", what, fd < 0 ? strerror(errno) : "ok")) {
+		tap_skip("no range", "%s: stores inside count, outside not", what);
+		return;
+	}
+	n = store_at(fd, base, in, nr_in);
+	tap_ok(n == nr_in, "%s: each of %d stores inside counts (%lld)", what,
+	       nr_in, n);
+	n = store_at(fd, base, out, nr_out);
+	tap_ok(n == 0, "%s: %d stores outside, some in its blocks, count nothing and the thread goes on (%lld)",
+	       what, nr_out, n);
+	close(fd);
+}
+
+/* A page, a part of a page, and 1 MiB, at aligned addresses. */
+static void test_blocks(volatile char *area)
+{
+	static const long page_in[] = { 4096, 4097, 6000, 8191 };
+	static const long page_out[] = { 4095, 8192 };
+	static const long part_in[] = { 4096 + 100, 4096 + 200, 4096 + 299 };
+	static const long part_out[] = { 4096 + 50, 4096 + 99, 4096 + 300, 4096 + 511 };
+	static const long mib_in[] = { SZ_1M, SZ_1M + 4096, SZ_1M + 777777, 2 * SZ_1M - 1 };
+	static const long mib_out[] = { SZ_1M - 1, 2 * SZ_1M };
+
+	check_range("a 4 KiB page", area, 4096, 4096, page_in, 4, page_out, 2);
+	check_range("[page+100, page+300)", area, 4096 + 100, 200, part_in, 3,
+		    part_out, 4);
+	check_range("1 MiB", area, SZ_1M, SZ_1M, mib_in, 4, mib_out, 2);
+}
+
+/*
+ * 32 bytes across a 1 MiB boundary: one block would be 2 MiB, so two of
+ * 16 bytes: then only N-2 pinned watchpoints fit beside it.
+ */
+static void test_straddle(volatile char *area, int slots)
+{
+	static const long in[] = { SZ_1M - 16, SZ_1M - 1, SZ_1M, SZ_1M + 15 };
+	static const long out[] = { SZ_1M - 17, SZ_1M + 16 };
+	int fd = open_range(area + SZ_1M - 16, 32, 1), fds[16], i, n = 0;
+
+	for (i = 0; fd >= 0 && i < slots && n < 16; i++) {
+		fds[n] = open_range(area + 64 * i, 8, 1);
+		if (fds[n] < 0)
+			break;
+		n++;
+	}
+	tap_ok(fd >= 0 && n == slots - 2 && errno == ENOSPC,
+	       "32 bytes across a 1 MiB boundary take two pairs: %d more pinned fit, not %d (%d did)",
+	       slots - 2, slots - 1, n);
+	close_all(fds, n);
+	if (fd >= 0)
+		close(fd);
+	check_range("32 bytes across a 1 MiB boundary", area, SZ_1M - 16, 32,
+		    in, 4, out, 2);
+}
+
+static void test_refused_arm64(void)
+{
+	int e = open_err(page.q, (1ULL << 31) + 1, HW_BREAKPOINT_W);
+
+	tap_ok(e == EINVAL, "2 GiB + 1 bytes: EINVAL (%s)", strerror(e));
+	e = open_err(page.q + 1, 24, HW_BREAKPOINT_W);
+	tap_ok(e == 0, "24 bytes not aligned to 8 open (%s)", strerror(e));
+	e = open_err(page.q, 16, HW_BREAKPOINT_X);
+	tap_ok(e == EINVAL, "an execute breakpoint of 16 bytes: EINVAL (%s)",
+	       strerror(e));
+}
+
+/* caps/max_watch_len, which does not fit an int here. */
+static unsigned long long max_watch_len(void)
+{
+	FILE *f = fopen("/sys/bus/event_source/devices/breakpoint/caps/max_watch_len", "r");
+	unsigned long long v = 0;
+
+	if (f) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 0;
+		fclose(f);
+	}
+	return v;
+}
+#endif
+
 int main(void)
 {
-	int slots = guest_nr_data_slots(), max_len = -1;
+	int slots = guest_nr_data_slots();
+#if defined(__x86_64__)
+	int max_len = -1;
 
 	if (slots != 4)
 		tap_bail("%d data registers: the cases assume x86's 4", slots);
@@ -298,6 +415,23 @@ int main(void)
 	test_refused();
 	test_modify();
 	test_flexible();
+#elif defined(__aarch64__)
+	/* 3 MiB, so that a 1 MiB-aligned 2 MiB lies inside. */
+	char *map = mmap(NULL, 3 * SZ_1M, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	volatile char *area;
+
+	if (map == MAP_FAILED)
+		tap_bail("mmap: %s", strerror(errno));
+	area = (char *)(((uintptr_t)map + SZ_1M - 1) & ~(SZ_1M - 1));
+	tap_ok(max_watch_len() == 1ULL << 31, "caps/max_watch_len is 2 GiB (%llu)",
+	       max_watch_len());
+	if (slots < 3)
+		tap_bail("%d watchpoint pairs: the cases need 3", slots);
+	test_blocks(area);
+	test_straddle(area, slots);
+	test_refused_arm64();
+#endif
 	guest_check_all_free();
 	return tap_done();
 }

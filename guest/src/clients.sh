@@ -288,10 +288,15 @@ fi
 
 # x86 splits mem:ADDR/32 over four debug registers: the writes to the
 # four words it covers count, the four after it and the scrub word not.
+# arm64 watches all eight words, 64 aligned bytes, with one MASK block.
 if [ "$arch" = x86_64 ]; then
 	r=2000
 	eq "perf stat mem:bp_many/32:w:u, $r writes to each of its 4 words and none counted outside" \
 		"$(pstat "mem:$(addr bp_many0)/32:w:u" many $r)" $((4 * r))
+elif [ "$arch" = aarch64 ]; then
+	r=2000
+	eq "perf stat mem:bp_many/64:w:u, $r writes to each of its 8 words and none counted outside" \
+		"$(pstat "mem:$(addr bp_many0)/64:w:u" many $r)" $((8 * r))
 fi
 
 # ---- perf bench breakpoint: it runs to the end ----
