@@ -340,6 +340,16 @@ def prepare(kernel, arch, configs, cpus_of, quick):
 
 # ---- running ----
 
+# Shapes stock cannot run by design: 8 non-pinned watchpoints on 4
+# registers (6.12 has no flexible breakpoints: the fifth gets ENOSPC).
+# Their figures show as missing for stock, and are no error of the run.
+STOCK_REFUSED = ("spin/b8", "/bin/bpbench: spin 8 ")
+
+
+def stock_refuses(note):
+    return any(k in note for k in STOCK_REFUSED)
+
+
 LINE = re.compile(r"^@@@ (BENCHNA|BENCHERR|BENCH|SPLAT|TOOK|CLOCK|INIT) (.*)$")
 
 
@@ -941,7 +951,8 @@ def main(argv=None):
     log(f"bench: done in {time.monotonic() - t0:.0f}s; "
         f"{os.path.relpath(os.path.join(args.out, 'results.md'), TOP)}")
     errors = [n for r in runs for n in r["notes"]
-              if n.startswith(("error", "bencherr", "splat", "missing"))]
+              if n.startswith(("error", "bencherr", "splat", "missing"))
+              and not (r["kernel"] == "stock" and stock_refuses(n))]
     return 1 if errors else 0
 
 
