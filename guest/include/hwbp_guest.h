@@ -329,6 +329,20 @@ static inline int guest_read_int(const char *path, int *val)
 	return ok ? 0 : -1;
 }
 
+/* The same for a value that may not fit an int; 0 if unreadable. */
+static inline unsigned long long guest_read_ull(const char *path)
+{
+	unsigned long long v = 0;
+	FILE *f = fopen(path, "r");
+
+	if (!f)
+		return 0;
+	if (fscanf(f, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return v;
+}
+
 /*
  * A CPU list file ("0-3,5"): marks map[0..max) if @map, returns the
  * highest CPU listed or -1.

@@ -105,22 +105,6 @@ static int read_cap(const char *name)
 	return guest_read_int(path, &v) ? -1 : v;
 }
 
-/* The same, for a value that may not fit an int; 0 if unreadable. */
-static unsigned long long read_cap_ull(const char *name)
-{
-	unsigned long long v = 0;
-	char path[128];
-	FILE *f;
-
-	snprintf(path, sizeof(path), PMU_DIR "%s", name);
-	f = fopen(path, "r");
-	if (!f)
-		return 0;
-	if (fscanf(f, "%llu", &v) != 1)
-		v = 0;
-	fclose(f);
-	return v;
-}
 
 /* Write @val to the switch: 0 or an errno. */
 static int set_flexible(int on)
@@ -740,10 +724,10 @@ int main(void)
 	tap_ok(caps_b > 0 && (!expect_shared || caps_b == slots),
 	       "caps/breakpoints %d (x86: the same pool as watchpoints)", caps_b);
 	tap_ok(shared == expect_shared, "caps/shared %d", shared);
-	tap_ok(read_cap_ull("caps/max_watch_len") ==
+	tap_ok(guest_read_ull(PMU_DIR "caps/max_watch_len") ==
 	       (expect_shared ? 32 : 1ULL << 31),
 	       "caps/max_watch_len %llu (x86 32: a range over 4 registers; arm64 2 GiB: MASK blocks)",
-	       read_cap_ull("caps/max_watch_len"));
+	       guest_read_ull(PMU_DIR "caps/max_watch_len"));
 	tap_ok(pinned_fit() == caps_w, "caps/watchpoints: as many pinned watchpoints fit in this thread (%d)",
 	       caps_w);
 	tap_ok(read_cap("flexible") == 1, "flexible mode is on by default");

@@ -381,19 +381,7 @@ static void test_refused_arm64(void)
 	       strerror(e));
 }
 
-/* caps/max_watch_len, which does not fit an int here. */
-static unsigned long long max_watch_len(void)
-{
-	FILE *f = fopen("/sys/bus/event_source/devices/breakpoint/caps/max_watch_len", "r");
-	unsigned long long v = 0;
-
-	if (f) {
-		if (fscanf(f, "%llu", &v) != 1)
-			v = 0;
-		fclose(f);
-	}
-	return v;
-}
+#define MAX_WATCH_LEN "/sys/bus/event_source/devices/breakpoint/caps/max_watch_len"
 #endif
 
 int main(void)
@@ -424,8 +412,8 @@ int main(void)
 	if (map == MAP_FAILED)
 		tap_bail("mmap: %s", strerror(errno));
 	area = (char *)(((uintptr_t)map + SZ_1M - 1) & ~(SZ_1M - 1));
-	tap_ok(max_watch_len() == 1ULL << 31, "caps/max_watch_len is 2 GiB (%llu)",
-	       max_watch_len());
+	tap_ok(guest_read_ull(MAX_WATCH_LEN) == 1ULL << 31,
+	       "caps/max_watch_len is 2 GiB (%llu)", guest_read_ull(MAX_WATCH_LEN));
 	if (slots < 3)
 		tap_bail("%d watchpoint pairs: the cases need 3", slots);
 	test_blocks(area);

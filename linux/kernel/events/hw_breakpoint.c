@@ -114,11 +114,8 @@ static const struct rhashtable_params bp_task_table_params = {
 	.automatic_shrinking	= true,
 };
 
-/* Every breakpoint that has a target task, chained per task. */
+/* Task breakpoints, chained per task, and flexible CPU-bound ones. */
 static struct rhltable bp_task_table;
-
-/* Whether @bp is in bp_task_table: see bp_task_table_params. */
-static bool bp_in_table(struct perf_event *bp);
 
 /* === Locking === */
 
@@ -459,14 +456,14 @@ static struct bp_use bp_task_use_on(struct perf_event *bp,
  * Pinned breakpoints count for their weight: theirs add up anyway.
  */
 static int bp_group_share(struct perf_event *bp, enum bp_type_idx type,
-			  int weight)
+			  int weight, bool flexible)
 {
 	struct perf_event *iter, *leader = bp->group_leader;
 	struct rhlist_head *chain, *pos;
 	int share = weight;
 
 	bp_assert_locked(bp);
-	if (!bp_flexible(bp))
+	if (!flexible)
 		return share;
 	rcu_read_lock();
 	chain = rhltable_lookup(&bp_task_table, &bp->hw.target,
@@ -656,15 +653,16 @@ static void bp_account(struct perf_event *bp, enum bp_type_idx type,
 
 /*
  * Record, under the locks, @bp's weight, whether it is flexible and its
- * share (which needs the first two).
+ * share. A breakpoint that leads its group is reserved before any member
+ * exists: its share is its weight, with no walk.
  */
 static int bp_mark(struct perf_event *bp, enum bp_type_idx type, int weight,
 		   bool flexible)
 {
-	int share;
+	int share = weight;
 
-	bp_set_priv(bp, weight, weight, flexible);
-	share = bp_group_share(bp, type, weight);
+	if (bp->group_leader != bp)
+		share = bp_group_share(bp, type, weight, flexible);
 	bp_set_priv(bp, weight, share, flexible);
 	if (flexible)
 		atomic_inc(&bp_nr_flexible);
@@ -678,6 +676,7 @@ static void bp_unmark(struct perf_event *bp)
 	bp_set_priv(bp, 0, 0, false);
 }
 
+/* Whether @bp is in bp_task_table: see bp_task_table_params. */
 static bool bp_in_table(struct perf_event *bp)
 {
 	return bp->hw.target || bp_flexible(bp);
@@ -756,7 +755,8 @@ static int bp_move_locked(struct perf_event *bp,
 	enum bp_type_idx new_type = bp_slot_type(attr->bp_type);
 	int old_share = bp_share(bp);
 	int new_weight = hw_breakpoint_weight(attr);
-	int new_share = bp_group_share(bp, new_type, new_weight);
+	int new_share = bp_group_share(bp, new_type, new_weight,
+				       bp_flexible(bp));
 
 	bp_assert_locked(bp);
 	bp_account(bp, old_type, old_share, false);

@@ -410,8 +410,9 @@ static unsigned int hwbp_mask_for(u64 first, u64 last)
  * block that holds them all, if it is at most twice the range; otherwise
  * two, split at the boundary where the range's first and last addresses
  * start to differ (aligned to half that block), each the smallest that
- * holds its side. Fills @block and @mask; returns the number of blocks,
- * or 0 when a block would exceed 2 GiB.
+ * holds its side: neither side is longer than the range, so neither
+ * block exceeds 2 GiB. Fills @block and @mask; returns the number of
+ * blocks.
  */
 static int hwbp_range_blocks(u64 start, u64 size, u64 *block, u8 *mask)
 {
@@ -426,8 +427,6 @@ static int hwbp_range_blocks(u64 start, u64 size, u64 *block, u8 *mask)
 	edge = last & ~(BIT_ULL(m - 1) - 1);
 	mask[0] = hwbp_mask_for(start, edge - 1);
 	mask[1] = hwbp_mask_for(edge, last);
-	if (mask[0] > ARM_WATCH_MASK_MAX || mask[1] > ARM_WATCH_MASK_MAX)
-		return 0;
 	block[0] = start & ~(BIT_ULL(mask[0]) - 1);
 	block[1] = edge;
 	return 2;
@@ -469,15 +468,13 @@ int arch_hw_breakpoint_weight(const struct perf_event_attr *attr)
 {
 	u64 block[ARM64_HWBP_MAX_BLOCKS];
 	u8 mask[ARM64_HWBP_MAX_BLOCKS];
-	int n;
 
 	if (!(attr->bp_type & HW_BREAKPOINT_RW) ||
 	    !hwbp_is_range(attr->bp_addr, attr->bp_len) ||
 	    attr->bp_len > HW_BREAKPOINT_MAX_WATCH_LEN ||
 	    attr->bp_addr + attr->bp_len - 1 < attr->bp_addr)
 		return 1;
-	n = hwbp_range_blocks(attr->bp_addr, attr->bp_len, block, mask);
-	return n ?: 1;
+	return hwbp_range_blocks(attr->bp_addr, attr->bp_len, block, mask);
 }
 
 static bool hwbp_compat(struct perf_event *bp)
@@ -580,8 +577,6 @@ watch:
 		/* arch_hw_breakpoint_weight() counted these blocks. */
 		hw->nr_blocks = hwbp_range_blocks(addr, len, hw->block,
 						  hw->mask);
-		if (!hw->nr_blocks)
-			return -EINVAL;
 		hw->start = addr;
 		hw->size = len;
 		hw->address = hw->block[0];
