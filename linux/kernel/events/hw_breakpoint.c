@@ -871,6 +871,13 @@ int dbg_release_bp_slot(struct perf_event *bp)
 
 /* === Validation === */
 
+/* Read, write or both; or execute alone. */
+static bool bp_type_valid(u64 bp_type)
+{
+	return bp_type && !(bp_type & ~HW_BREAKPOINT_INVALID) &&
+	       !((bp_type & HW_BREAKPOINT_X) && (bp_type & HW_BREAKPOINT_RW));
+}
+
 /*
  * Checks common to every arch, then the arch's own, into @hw. Kernel
  * addresses need CAP_SYS_ADMIN: a breakpoint on the debug exception path
@@ -881,10 +888,7 @@ static int bp_parse(struct perf_event *bp, const struct perf_event_attr *attr,
 {
 	int ret;
 
-	/* Read, write or both; or execute alone. */
-	if (!attr->bp_type || attr->bp_type & ~HW_BREAKPOINT_INVALID ||
-	    ((attr->bp_type & HW_BREAKPOINT_X) &&
-	     (attr->bp_type & HW_BREAKPOINT_RW)))
+	if (!bp_type_valid(attr->bp_type))
 		return -EINVAL;
 
 	ret = hw_breakpoint_arch_parse(bp, attr, hw);
@@ -1275,12 +1279,18 @@ static int bp_event_init(struct perf_event *bp)
 	if (!bp->hw.target && bp->cpu < 0)
 		return -EINVAL;
 
+	/*
+	 * Some CPUs have no register of a kind (powerpc: no breakpoints).
+	 * Asked before the arch parses, whose refusal of that kind would be
+	 * -EINVAL, so that the errno says what is missing (6.12 answered
+	 * -ENOSPC, as if the registers were merely taken).
+	 */
+	if (bp_type_valid(bp->attr.bp_type) &&
+	    !bp_nr_slots[bp_slot_type(bp->attr.bp_type)])
+		return -EOPNOTSUPP;
 	ret = bp_parse(bp, &bp->attr, &hw);
 	if (ret)
 		return ret;
-	/* Some CPUs have no register of a type (e.g. no watchpoints). */
-	if (!bp_nr_slots[bp_slot_type(bp->attr.bp_type)])
-		return -EOPNOTSUPP;
 
 	ret = reserve_bp_slot(bp);
 	if (ret)

@@ -1003,6 +1003,12 @@ static int expected_create(const struct perf_event_attr *attr, int task,
 	if (!attr->bp_type || (attr->bp_type & ~(u64)HW_BREAKPOINT_INVALID) ||
 	    ((attr->bp_type & HW_BREAKPOINT_X) && (attr->bp_type & HW_BREAKPOINT_RW)))
 		return -EINVAL;
+	/*
+	 * A kind of register the CPU lacks, before the arch looks: powerpc's
+	 * parse would refuse an execute breakpoint with -EINVAL.
+	 */
+	if (!nr_slots[m.type])
+		return -EOPNOTSUPP;
 	if (!attr->bp_len || attr->bp_len > 8)
 		return -EINVAL;
 	if (attr->bp_addr >= KERNEL_BASE) {
@@ -1011,8 +1017,6 @@ static int expected_create(const struct perf_event_attr *attr, int task,
 		if (!is_admin)
 			return -EPERM;
 	}
-	if (!nr_slots[m.type])
-		return -EOPNOTSUPP;
 	return model_fits(-1, &m) ? 0 : -ENOSPC;
 }
 
