@@ -12,6 +12,8 @@
 #   make patches                    export the series to build/patches
 #   make lint [ARCH=..] [FULL=1]    checkpatch, kernel-doc, W=1 and sparse
 #                                   (FULL=1: build x86_64 after each patch)
+#   make xbuild                     lint's cross builds alone: arm, powerpc,
+#                                   sh (core + arch objects, W=1, sparse)
 #   make bench [ROUNDS=..] [QUICK=1] [ARCH=..]
 #                                   ours vs stock under QEMU -icount, both
 #                                   arches, two configs: bench/results.md
@@ -27,7 +29,7 @@ HWBP   := python3 harness/hwbp.py
 # Commands that build or boot first make sure the host has what they need.
 DEPS := build/.deps-ok
 
-.PHONY: setup check run shell build patches lint bench mutate clean
+.PHONY: setup check run shell build patches lint xbuild bench mutate clean
 
 setup:
 	@harness/deps.sh
@@ -54,6 +56,9 @@ patches: $(DEPS)
 
 lint: $(DEPS)
 	@$(HWBP) lint --arch $(ARCH) $(if $(filter 1,$(FULL)),--full)
+
+xbuild: $(DEPS)
+	@$(HWBP) xbuild
 
 bench: $(DEPS)
 	@$(HWBP) bench --rounds $(or $(ROUNDS),5) $(if $(filter 1,$(QUICK)),--quick) $(if $(filter-out all,$(ARCH)),--arch $(ARCH))

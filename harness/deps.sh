@@ -12,18 +12,21 @@ deps="$top/build/deps"
 
 # Host packages. linux-source-6.12 is the base tree; the rest builds kernels
 # for both arches, builds the guests' static programs (the arm64 guest's
-# AArch32 ones with the armhf cross compiler) and runs QEMU (TCG);
+# AArch32 ones with the armhf cross compiler), cross-builds the other
+# arches that select HAVE_HW_BREAKPOINT (make lint) and runs QEMU (TCG);
 # gnuplot-nox draws make bench's plot.
 PKGS="make gcc libc6-dev python3 python3-docutils xz-utils gzip cpio rsync patch git sparse
 flex bison bc libelf-dev libssl-dev dwarves kmod ccache
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross binutils-aarch64-linux-gnu
 gcc-arm-linux-gnueabihf libc6-dev-armhf-cross
+gcc-powerpc64le-linux-gnu gcc-sh4-linux-gnu
 qemu-system-x86 qemu-system-arm busybox-static
 linux-source-6.12
 gnuplot-nox"
 
-# arm64 packages unpacked into the arm64 initramfs.
+# arm64 and armhf packages unpacked into the arm64 and 32-bit arm initramfs.
 ARM64_PKGS="busybox-static"
+ARMHF_PKGS="busybox-static"
 
 # Debian's own clients of the subsystem, unpacked for each guest arch into
 # build/deps/<debian arch>/root: perf and gdb (gdb-minimal: no Python),
@@ -60,10 +63,11 @@ unfetched() {
 }
 amd64_missing=$(unfetched amd64 $AMD64_PKGS)
 arm64_missing=$(unfetched arm64 $ARM64_PKGS)
+armhf_missing=$(unfetched armhf $ARMHF_PKGS)
 
 if [ "${1:-}" = "--check" ]; then
-	[ -z "$missing$amd64_missing$arm64_missing" ] && exit 0
-	echo "missing:$missing${amd64_missing:+ amd64:$amd64_missing}${arm64_missing:+ arm64:$arm64_missing}"
+	[ -z "$missing$amd64_missing$arm64_missing$armhf_missing" ] && exit 0
+	echo "missing:$missing${amd64_missing:+ amd64:$amd64_missing}${arm64_missing:+ arm64:$arm64_missing}${armhf_missing:+ armhf:$armhf_missing}"
 	exit 1
 fi
 
@@ -119,3 +123,4 @@ fetch() {
 }
 fetch amd64 $amd64_missing
 fetch arm64 $arm64_missing
+fetch armhf $armhf_missing

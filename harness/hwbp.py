@@ -7,6 +7,7 @@
   hwbp.py build [--arch A] [--kernel K]             just the kernel
   hwbp.py patches                                   export the series
   hwbp.py lint [--arch A]                           checkpatch, kernel-doc, W=1, sparse
+  hwbp.py xbuild                                    lint's cross builds alone
   hwbp.py bench [--rounds N] [--quick]              ours vs stock (bench/bench.py)
 """
 
@@ -28,11 +29,12 @@ import results  # noqa: E402
 import series  # noqa: E402
 import tree  # noqa: E402
 import test_results  # noqa: E402
+import xbuild  # noqa: E402
 import usertest  # noqa: E402
-from common import (ARCHES, BUILD, base_kernel, base_version,  # noqa: E402
+from common import (ARCHES, BUILD, GUEST_ARCHES, base_kernel, base_version,  # noqa: E402
                     build_lock, log, outdir)
 
-BOOT_TIMEOUT = {"x86_64": 420, "arm64": 420}
+BOOT_TIMEOUT = {"x86_64": 420, "arm64": 420, "arm": 420}
 
 # Extra builds of our kernel that make check also runs (configs/<v>.config;
 # which suites, on which arches: the "variant" lines of guest/suites.txt).
@@ -105,7 +107,7 @@ def report(rows):
 
 
 def cmd_check(args):
-    arches = ARCHES if args.arch == "all" else (args.arch,)
+    arches = GUEST_ARCHES if args.arch == "all" else (args.arch,)
     if args.seed == "random":
         os.environ["HWBP_SEED"] = str(random.randrange(1, 1 << 31))
     elif args.seed:
@@ -129,10 +131,10 @@ def cmd_check(args):
                     for s in check_one(kernel, arch):
                         rows.append((arch, kernel, s))
     if args.kernel == "ours":
-        for s in lint.run(arches):
+        for s in lint.run([a for a in arches if a in ARCHES]):
             rows.append(("-", "ours", s))
     if args.kernel == "ours" and args.full:
-        for s in kunitpy.run(arches):
+        for s in kunitpy.run([a for a in arches if a in ARCHES]):
             rows.append(("-", "ours", s))
         for s in mutate.run_suite(arch_mutants=False):
             rows.append(("-", "ours", s))
@@ -145,6 +147,15 @@ def cmd_lint(args):
     for arch in arches:
         prepare("ours", arch)
     rows = [("-", "ours", s) for s in lint.run(arches, full=args.full)]
+    return 1 if report(rows) else 0
+
+
+def cmd_xbuild(args):
+    """The other arches' cross builds (part of lint) on their own."""
+    tree.unpack_base()
+    with build_lock():
+        tree.sync_ours()
+    rows = [("-", "ours", s) for s in xbuild.run_all()]
     return 1 if report(rows) else 0
 
 
@@ -176,7 +187,7 @@ def cmd_shell(args):
 
 
 def cmd_build(args):
-    arches = ARCHES if args.arch == "all" else (args.arch,)
+    arches = GUEST_ARCHES if args.arch == "all" else (args.arch,)
     for arch in arches:
         prepare(args.kernel, arch)
     return 0
@@ -197,9 +208,10 @@ def main():
     sub = ap.add_subparsers(dest="cmd", required=True)
     for name, default_arch in (("check", "all"), ("run", "x86_64"),
                                ("shell", "x86_64"), ("build", "all"),
-                               ("lint", "all"), ("patches", "all")):
+                               ("lint", "all"), ("patches", "all"),
+                               ("xbuild", "all")):
         p = sub.add_parser(name)
-        choices = ARCHES + ("all",) if default_arch == "all" else ARCHES
+        choices = GUEST_ARCHES + ("all",)
         p.add_argument("--arch", default=default_arch, choices=choices)
         p.add_argument("--kernel", default="ours",
                        choices=("ours", "stock") + tuple(
@@ -216,7 +228,7 @@ def main():
     os.makedirs(BUILD, exist_ok=True)
     return {"check": cmd_check, "run": cmd_run, "shell": cmd_shell,
             "build": cmd_build, "lint": cmd_lint,
-            "patches": cmd_patches}[args.cmd](args)
+            "patches": cmd_patches, "xbuild": cmd_xbuild}[args.cmd](args)
 
 
 if __name__ == "__main__":

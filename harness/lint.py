@@ -3,7 +3,10 @@
   - scripts/checkpatch.pl --strict on every exported patch;
   - scripts/kernel-doc -none -Wall on every C file and header we own;
   - docutils on our .rst files (Sphinx directives accepted as no-ops);
-  - our objects rebuilt with W=1 and sparse (C=2), per arch.
+  - our objects rebuilt with W=1 and sparse (C=2), per arch;
+  - the other arches that select HAVE_HW_BREAKPOINT cross-built
+    (harness/xbuild.py): the core and their breakpoint and ptrace
+    objects, W=1 and sparse.
 Any message is a failure: zero errors and zero warnings is the bar.
 """
 
@@ -15,6 +18,7 @@ import sys
 import kbuild
 import series
 import tree
+import xbuild
 from common import ARCH, OURS_TREE, OVERLAY, log, objdir
 from results import Suite
 
@@ -104,19 +108,11 @@ def objects(arch):
     return objs
 
 
-def w1_sparse(arch):
-    """Rebuild our objects with W=1 and sparse; any message about our files fails."""
-    s = Suite(f"lint:W=1+sparse:{arch}")
-    objs = objects(arch)
-    if not os.path.exists(os.path.join(objdir("ours", arch), ".config")):
-        s.fail("no configured kernel (make build ARCH=" + arch + ")")
-        return s
+def messages_about_ours(output):
+    """{our file: [compiler or sparse messages about it]} in @output."""
     ours = set(our_sources())
-    cmd = kbuild.make_cmd("ours", arch, *objs,
-                          extra=["W=1", "C=2", "CHECK=sparse"])
-    res = subprocess.run(cmd, capture_output=True, text=True)
     bad = {}
-    for line in (res.stdout + res.stderr).splitlines():
+    for line in output.splitlines():
         m = DIAG.match(line)
         if not m:
             continue
@@ -125,6 +121,20 @@ def w1_sparse(arch):
         rel = rel.split("/", 1)[1] if rel.startswith("../") else rel
         if rel in ours:
             bad.setdefault(rel, []).append(line.strip())
+    return bad
+
+
+def w1_sparse(arch):
+    """Rebuild our objects with W=1 and sparse; any message about our files fails."""
+    s = Suite(f"lint:W=1+sparse:{arch}")
+    objs = objects(arch)
+    if not os.path.exists(os.path.join(objdir("ours", arch), ".config")):
+        s.fail("no configured kernel (make build ARCH=" + arch + ")")
+        return s
+    cmd = kbuild.make_cmd("ours", arch, *objs,
+                          extra=["W=1", "C=2", "CHECK=sparse"])
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    bad = messages_about_ours(res.stdout + res.stderr)
     if res.returncode:
         s.fail(f"build failed: {(res.stderr.strip().splitlines() or ['?'])[-1]}")
     for obj in objs:
@@ -156,6 +166,7 @@ def run(arches, full=False):
     for arch in arches:
         log(f"lint: W=1 and sparse on our objects ({arch})")
         results.append(w1_sparse(arch))
+    results.extend(xbuild.run_all())
     if full:
         results.append(series.bisect_check("x86_64"))
     return results

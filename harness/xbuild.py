@@ -1,0 +1,138 @@
+"""make lint's cross builds: the other arches that select HAVE_HW_BREAKPOINT.
+
+Our kernel/events/hw_breakpoint.c and include/linux/hw_breakpoint.h
+replace upstream's for every arch, not only the two the guests boot. For
+each arch below that Debian has a cross compiler for, this configures a
+minimal kernel (allnoconfig, configs/xbuild.config and
+configs/xbuild-<arch>.config, every line verified), runs `make prepare`
+and then compiles, with W=1 and sparse (C=2), kernel/events/ (the core,
+its KUnit suite, perf's core) and the arch's own breakpoint and ptrace
+objects, which include our header. A suite per arch: one case per object
+(it must exist after the build), failed by any W=1 or sparse message in
+a file of ours or by a failed build.
+
+Arches that select HAVE_HW_BREAKPOINT in 6.12 and are not here:
+  loongarch, xtensa: Debian 12 has no cross compiler for them;
+  hexagon: its `select HAVE_HW_BREAKPOINT` is commented out.
+"""
+
+import os
+import shutil
+import subprocess
+
+import lint
+from common import (BUILD, CONFIGS, OURS_TREE, build_lock, jobs, log, run)
+from kbuild import parse_config
+from results import Suite
+
+XARCH = {
+    "arm": {
+        "cross": "arm-linux-gnueabihf-",
+        "objs": ["arch/arm/kernel/hw_breakpoint.o",
+                 "arch/arm/kernel/ptrace.o"],
+    },
+    "powerpc": {
+        "cross": "powerpc64le-linux-gnu-",
+        "objs": ["arch/powerpc/kernel/hw_breakpoint.o",
+                 "arch/powerpc/kernel/hw_breakpoint_constraints.o",
+                 "arch/powerpc/kernel/ptrace/ptrace.o",
+                 "arch/powerpc/kernel/ptrace/ptrace-noadv.o"],
+    },
+    "sh": {
+        "cross": "sh4-linux-gnu-",
+        "objs": ["arch/sh/kernel/hw_breakpoint.o",
+                 "arch/sh/kernel/ptrace_32.o",
+                 "arch/sh/kernel/cpu/sh4a/ubc.o"],
+    },
+}
+
+# Built in every cross kernel: perf's core and ours, and our KUnit suite.
+GENERIC_OBJS = ["kernel/events/core.o", "kernel/events/hw_breakpoint.o",
+                "kernel/events/hw_breakpoint_test.o"]
+
+
+def objdir(karch):
+    return os.path.join(BUILD, "obj", f"xbuild-ours-{karch}")
+
+
+def make_cmd(karch, *targets, extra=()):
+    cross = XARCH[karch]["cross"]
+    cmd = ["make", "-C", OURS_TREE, f"O={objdir(karch)}", f"ARCH={karch}",
+           f"CROSS_COMPILE={cross}", f"-j{jobs()}", "-s"]
+    if shutil.which("ccache"):
+        cmd += [f"CC=ccache {cross}gcc", "HOSTCC=ccache gcc"]
+    return cmd + list(extra) + list(targets)
+
+
+def configure(karch):
+    """allnoconfig + the fragments; None, or what Kconfig did not honour."""
+    obj = objdir(karch)
+    os.makedirs(obj, exist_ok=True)
+    merged = os.path.join(obj, "hwbp-fragment.config")
+    wanted = {}
+    with open(merged, "w") as out:
+        for name in ("xbuild.config", f"xbuild-{karch}.config"):
+            path = os.path.join(CONFIGS, name)
+            with open(path) as f:
+                out.write(f.read())
+            wanted.update(parse_config(path))
+    run(make_cmd(karch, "allnoconfig",
+                 extra=[f"KCONFIG_ALLCONFIG={merged}"]),
+        logfile=os.path.join(obj, "hwbp-config.log"))
+    got = parse_config(os.path.join(obj, ".config"))
+    dropped = [f"{sym} wants {val or 'unset'}, has {got.get(sym) or 'unset'}"
+               for sym, val in sorted(wanted.items()) if got.get(sym) != val]
+    return "; ".join(dropped) or None
+
+
+def check_arch(karch):
+    s = Suite(f"lint:xbuild:{karch}")
+    cross = XARCH[karch]["cross"] + "gcc"
+    if not shutil.which(cross):
+        s.fail(f"no {cross} (make setup installs it)")
+        return s
+    dropped = configure(karch)
+    if dropped:
+        s.fail(f"Kconfig did not honour the fragment: {dropped}")
+        return s
+    obj = objdir(karch)
+    objs = GENERIC_OBJS + XARCH[karch]["objs"]
+    if run(make_cmd(karch, "prepare"), check=False,
+           logfile=os.path.join(obj, "hwbp-prepare.log")):
+        s.fail(f"make prepare failed: {obj}/hwbp-prepare.log")
+        return s
+    # Forget the objects so that every run compiles (and checks) them.
+    for o in objs:
+        try:
+            os.unlink(os.path.join(obj, o))
+        except FileNotFoundError:
+            pass
+    cmd = make_cmd(karch, *objs, extra=["W=1", "C=2", "CHECK=sparse"])
+    res = subprocess.run(cmd, capture_output=True, text=True)
+    with open(os.path.join(obj, "hwbp-objects.log"), "w") as f:
+        f.write(res.stdout + res.stderr)
+    bad = lint.messages_about_ours(res.stdout + res.stderr)
+    if res.returncode:
+        last = (res.stderr.strip().splitlines() or ["?"])[-1]
+        s.fail(f"build failed: {last}")
+    for o in objs:
+        src = o[:-2] + ".c"
+        msgs = bad.pop(src, [])
+        if msgs:
+            s.fail(f"{src}: {msgs[0]}")
+        elif not os.path.exists(os.path.join(obj, o)):
+            s.fail(f"{o}: not built")
+        else:
+            s.passed += 1
+    for rel, msgs in sorted(bad.items()):
+        s.fail(f"{rel}: {msgs[0]}")
+    return s
+
+
+def run_all():
+    out = []
+    for karch in XARCH:
+        log(f"lint: cross build, W=1 and sparse ({karch})")
+        with build_lock():
+            out.append(check_arch(karch))
+    return out
