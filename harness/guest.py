@@ -21,6 +21,8 @@ DEBIAN = {
                "x86_64-linux-gnu"),
     "arm64": (os.path.join(BUILD, "deps", "arm64", "root"),
               "aarch64-linux-gnu"),
+    "arm": (os.path.join(BUILD, "deps", "armhf", "root"),
+            "arm-linux-gnueabihf"),
 }
 
 

@@ -18,6 +18,7 @@ from common import ARCH, log
 BOOT_ARGS = {
     "x86_64": [],
     "arm64": [],
+    "arm": [],
 }
 
 

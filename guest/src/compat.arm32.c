@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * AArch32 (compat) processes on the arm64 kernel: a 32-bit static program
+ * AArch32 (compat) processes on the arm64 kernel, and the same program on
+ * 32-bit arm's own kernel (its ptrace suite): a 32-bit static program
  * (built with arm-linux-gnueabihf-gcc) debugging a child of its own.
  *
  *  - PTRACE_GETHBPREGS 0: the resource word (breakpoint and watchpoint
@@ -25,6 +26,7 @@
 #include <sys/ptrace.h>
 #include <sys/syscall.h>
 #include <sys/user.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/perf_event.h>
@@ -49,6 +51,8 @@
 #define CTRL_PRIV_USER		(2U << 1)
 #define CTRL_LSC_STORE		(2U << 3)
 #define CTRL_BAS(bas)		((unsigned int)(bas) << 5)
+/* The CPSR's T32 state bit. */
+#define CPSR_T			(1U << 5)
 
 /* PTRACE_[GS]ETHBPREGS register numbers: breakpoints > 0, watchpoints < 0. */
 #define BP_ADDR(i)		((long)(i) * 2 + 1)
@@ -249,6 +253,66 @@ static uint32_t tracee_pc(pid_t pid)
 	return regs.uregs[15];
 }
 
+/* 32-bit arm's own kernel, not arm64's compat: uname says armv7. */
+static int native_arm;
+
+/*
+ * Step a stopped tracee over one instruction that does not branch. The
+ * arm64 kernel steps an AArch32 task with PTRACE_SINGLESTEP; 32-bit arm's
+ * ptrace has no single-step (debuggers step in software), so there the
+ * step is breakpoint 1 on the next instruction: 2 or 4 bytes on from the
+ * PC in T32 (a first halfword of 0b11101, 0b11110 or 0b11111 starts a
+ * 32-bit instruction), 4 in A32. 0, or -1 if it did not stop there.
+ */
+static int step(pid_t pid)
+{
+	struct user_regs regs;
+	uint32_t pc, next, first, ctrl;
+	int status, len = 4;
+
+	if (!native_arm)
+		return ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
+		       waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) ? -1 : 0;
+
+	if (ptrace(PTRACE_GETREGS, pid, 0, &regs))
+		return -1;
+	pc = regs.uregs[15];
+	if (regs.uregs[16] & CPSR_T) {
+		errno = 0;
+		first = (uint32_t)ptrace(PTRACE_PEEKTEXT, pid, (void *)(uintptr_t)(pc & ~3U), 0);
+		if (errno)
+			return -1;
+		first = pc & 2 ? first >> 16 : first & 0xffff;
+		len = (first >> 11) >= 0x1d ? 4 : 2;
+	}
+	next = pc + len;
+	/*
+	 * In T32 a breakpoint on the first halfword stops any instruction:
+	 * arm refuses 4 bytes at 2 mod 4, and this is what gdb asks.
+	 */
+	ctrl = CTRL_PRIV_USER | CTRL_BAS(regs.uregs[16] & CPSR_T ? 0x3 : 0xf);
+	/*
+	 * The length before the address: a new register is 4 bytes long,
+	 * and arm refuses 4 bytes at 2 mod 4.
+	 */
+	if (sethbp(pid, BP_CTRL(1), ctrl) || sethbp(pid, BP_ADDR(1), next) ||
+	    sethbp(pid, BP_CTRL(1), ctrl | CTRL_ENABLE)) {
+		printf("# step: breakpoint 1 at %#x refused (errno %d)\n", next,
+		       errno);
+		return -1;
+	}
+	if (ptrace(PTRACE_CONT, pid, 0, 0) ||
+	    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status) ||
+	    sethbp(pid, BP_CTRL(1), ctrl))
+		return -1;
+	if (tracee_pc(pid) != next) {
+		printf("# step: from %#x, stopped at %#x, not %#x (signal %d)\n",
+		       pc, tracee_pc(pid), next, WSTOPSIG(status));
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Run @pid to its end with register @num's control @ctrl enabled: count
  * the TRAP_HWBKPT stops at @where (0: any; for a watchpoint, si_addr must
@@ -274,9 +338,9 @@ static int run_traced(pid_t pid, long ctrl_num, uint32_t ctrl, uintptr_t where,
 		if (watch ? ((uintptr_t)si.si_addr & ~3U) != where :
 			    tracee_pc(pid) != where)
 			(*bad)++;
-		sethbp(pid, ctrl_num, 0);
-		if (ptrace(PTRACE_SINGLESTEP, pid, 0, 0) ||
-		    waitpid(pid, &status, 0) != pid || !WIFSTOPPED(status)) {
+		/* Off, with the rest kept: arm refuses a control of 0 (no BAS). */
+		sethbp(pid, ctrl_num, ctrl & ~CTRL_ENABLE);
+		if (step(pid)) {
 			(*bad)++;
 			break;
 		}
@@ -355,6 +419,9 @@ static void test_resource_info(void)
 
 int main(void)
 {
+	struct utsname uts;
+
+	native_arm = !uname(&uts) && !strncmp(uts.machine, "armv7", 5);
 	test_resource_info();
 	test_ptrace_break("A32", arm_fn, 0xf);
 	test_ptrace_break("T32", thumb_fn,
