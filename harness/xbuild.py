@@ -21,7 +21,8 @@ import shutil
 import subprocess
 
 import lint
-from common import (BUILD, CONFIGS, OURS_TREE, build_lock, jobs, log, run)
+from common import (BUILD, BUILD_ENV, CONFIGS, OURS_TREE, build_lock, jobs,
+                    log, run)
 from kbuild import parse_config
 from results import Suite
 
@@ -65,7 +66,8 @@ def make_cmd(karch, *targets, extra=()):
 
 
 def configure(karch):
-    """allnoconfig + the fragments; None, or what Kconfig did not honour."""
+    """allnoconfig + the fragments; None, or what went wrong (a failed
+    allnoconfig, or the symbols Kconfig did not honour)."""
     obj = objdir(karch)
     os.makedirs(obj, exist_ok=True)
     merged = os.path.join(obj, "hwbp-fragment.config")
@@ -76,13 +78,16 @@ def configure(karch):
             with open(path) as f:
                 out.write(f.read())
             wanted.update(parse_config(path))
-    run(make_cmd(karch, "allnoconfig",
-                 extra=[f"KCONFIG_ALLCONFIG={merged}"]),
-        logfile=os.path.join(obj, "hwbp-config.log"))
+    log_path = os.path.join(obj, "hwbp-config.log")
+    if run(make_cmd(karch, "allnoconfig",
+                    extra=[f"KCONFIG_ALLCONFIG={merged}"]),
+           logfile=log_path, check=False):
+        return f"allnoconfig failed: {log_path}"
     got = parse_config(os.path.join(obj, ".config"))
     dropped = [f"{sym} wants {val or 'unset'}, has {got.get(sym) or 'unset'}"
                for sym, val in sorted(wanted.items()) if got.get(sym) != val]
-    return "; ".join(dropped) or None
+    return ("Kconfig did not honour the fragment: " + "; ".join(dropped)
+            if dropped else None)
 
 
 def check_arch(karch):
@@ -93,7 +98,7 @@ def check_arch(karch):
         return s
     dropped = configure(karch)
     if dropped:
-        s.fail(f"Kconfig did not honour the fragment: {dropped}")
+        s.fail(f"configuration: {dropped}")
         return s
     obj = objdir(karch)
     objs = GENERIC_OBJS + XARCH[karch]["objs"]
@@ -108,7 +113,8 @@ def check_arch(karch):
         except FileNotFoundError:
             pass
     cmd = make_cmd(karch, *objs, extra=["W=1", "C=2", "CHECK=sparse"])
-    res = subprocess.run(cmd, capture_output=True, text=True)
+    res = subprocess.run(cmd, capture_output=True, text=True,
+                         env=dict(os.environ, **BUILD_ENV))
     with open(os.path.join(obj, "hwbp-objects.log"), "w") as f:
         f.write(res.stdout + res.stderr)
     bad = lint.messages_about_ours(res.stdout + res.stderr)

@@ -79,6 +79,8 @@ void thumb2_fn(void);
 asm(".text\n"
     ".syntax unified\n"
     ".thumb\n"
+    /* On a word: the T32 ptrace case gives BAS 0x3 at the word. */
+    ".balign 4\n"
     ".globl thumb_fn\n"
     ".type thumb_fn, %function\n"
     ".thumb_func\n"

@@ -913,7 +913,8 @@ static int bp_parse(struct perf_event *bp, const struct perf_event_attr *attr,
  *
  * Context: process context, may sleep.
  * Return: the breakpoint's event, or an ERR_PTR(): -EINVAL or -EPERM for a
- * request the arch refuses, -ENOSPC when the task has no register left.
+ * request the arch refuses, -EOPNOTSUPP for a kind of register the CPU
+ * lacks, -ENOSPC when the task has no register left.
  */
 struct perf_event *register_user_hw_breakpoint(struct perf_event_attr *attr,
 					       perf_overflow_handler_t triggered,
@@ -968,7 +969,8 @@ EXPORT_SYMBOL_GPL(unregister_wide_hw_breakpoint);
  *
  * Context: process context, may sleep.
  * Return: the per-CPU events, for unregister_wide_hw_breakpoint(), or an
- * ERR_PTR() (-ENOSPC when a CPU has no register left).
+ * ERR_PTR() (-EINVAL, -EPERM or -EOPNOTSUPP as for
+ * register_user_hw_breakpoint(), -ENOSPC when a CPU has no register left).
  */
 struct perf_event *__percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
 							  perf_overflow_handler_t triggered,
