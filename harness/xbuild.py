@@ -11,6 +11,11 @@ objects, which include our header. A suite per arch: one case per object
 (it must exist after the build), failed by any W=1 or sparse message in
 a file of ours or by a failed build.
 
+None of them boots here with its breakpoints: QEMU 7.2's TCG has no
+powerpc watchpoints (DAWR came in QEMU 8.2); an sh boot was not tried
+(whether QEMU's sh4 models the UBC is unchecked); 32-bit arm
+boots as a guest of its own (make check ARCH=arm).
+
 Arches that select HAVE_HW_BREAKPOINT in 6.12 and are not here:
   loongarch, xtensa: Debian 12 has no cross compiler for them;
   hexagon: its `select HAVE_HW_BREAKPOINT` is commented out.
