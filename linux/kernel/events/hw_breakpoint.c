@@ -1349,13 +1349,18 @@ static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
 	/* kgdb may install an event whose reservation it dropped: 1. */
 	int weight = max(bp_weight(bp), 1), piece, reg;
-	unsigned long free, mine = 0;
+	unsigned long free, left, mine = 0;
 
 	if (!bp_nr_slots[type])
 		return -EBUSY;
 	free = ~READ_ONCE(regs->held) & GENMASK(bp_nr_slots[type] - 1, 0);
-	if (hweight_long(free) < weight)
-		return -EBUSY;
+	/*
+	 * Enough of them free? Counted by taking them: hweight_long() is a
+	 * call on CPUs without POPCNT, and this runs at every switch.
+	 */
+	for (piece = 0, left = free; piece < weight; piece++, left &= left - 1)
+		if (!left)
+			return -EBUSY;
 
 	for (piece = 0; piece < weight; piece++) {
 		reg = __ffs(free);
