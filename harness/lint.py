@@ -124,6 +124,27 @@ def messages_about_ours(output):
     return bad
 
 
+def judge_objects(s, objs, res, obj_dir=None):
+    """Fill @s from a W=1 + sparse build @res of @objs: a case per object,
+    failed by a message about one of our files; with @obj_dir, also by an
+    object the build did not leave there."""
+    bad = messages_about_ours(res.stdout + res.stderr)
+    if res.returncode:
+        s.fail(f"build failed: {(res.stderr.strip().splitlines() or ['?'])[-1]}")
+    for obj in objs:
+        src = obj[:-2] + ".c"
+        msgs = bad.pop(src, [])
+        if msgs:
+            s.fail(f"{src}: {msgs[0]}")
+        elif obj_dir and not os.path.exists(os.path.join(obj_dir, obj)):
+            s.fail(f"{obj}: not built")
+        else:
+            s.passed += 1
+    for rel, msgs in sorted(bad.items()):
+        s.fail(f"{rel}: {msgs[0]}")
+    return s
+
+
 def w1_sparse(arch):
     """Rebuild our objects with W=1 and sparse; any message about our files fails."""
     s = Suite(f"lint:W=1+sparse:{arch}")
@@ -134,19 +155,7 @@ def w1_sparse(arch):
     cmd = kbuild.make_cmd("ours", arch, *objs,
                           extra=["W=1", "C=2", "CHECK=sparse"])
     res = subprocess.run(cmd, capture_output=True, text=True)
-    bad = messages_about_ours(res.stdout + res.stderr)
-    if res.returncode:
-        s.fail(f"build failed: {(res.stderr.strip().splitlines() or ['?'])[-1]}")
-    for obj in objs:
-        src = obj[:-2] + ".c"
-        msgs = bad.pop(src, [])
-        if msgs:
-            s.fail(f"{src}: {msgs[0]}")
-        else:
-            s.passed += 1
-    for rel, msgs in sorted(bad.items()):
-        s.fail(f"{rel}: {msgs[0]}")
-    return s
+    return judge_objects(s, objs, res)
 
 
 def run(arches, full=False):

@@ -122,23 +122,7 @@ def check_arch(karch):
                          env=dict(os.environ, **BUILD_ENV))
     with open(os.path.join(obj, "hwbp-objects.log"), "w") as f:
         f.write(res.stdout + res.stderr)
-    bad = lint.messages_about_ours(res.stdout + res.stderr)
-    if res.returncode:
-        last = (res.stderr.strip().splitlines() or ["?"])[-1]
-        s.fail(f"build failed: {last}")
-    for o in objs:
-        src = o[:-2] + ".c"
-        msgs = bad.pop(src, [])
-        if msgs:
-            s.fail(f"{src}: {msgs[0]}")
-        elif not os.path.exists(os.path.join(obj, o)):
-            s.fail(f"{o}: not built")
-        else:
-            s.passed += 1
-    for rel, msgs in sorted(bad.items()):
-        s.fail(f"{rel}: {msgs[0]}")
-    return s
-
+    return lint.judge_objects(s, objs, res, obj_dir=obj)
 
 def run_all():
     out = []

@@ -3,7 +3,7 @@
  * Helpers shared by the guest programs: opening breakpoint perf events and
  * programming a traced child's debug registers through each arch's ptrace
  * interface (x86: PTRACE_POKEUSER of DR0-DR3/DR7, arm64: the
- * NT_ARM_HW_BREAK / NT_ARM_HW_WATCH regsets, arm: PTRACE_SETHBPREGS).
+ * NT_ARM_HW_BREAK / NT_ARM_HW_WATCH regsets).
  */
 #ifndef HWBP_GUEST_H
 #define HWBP_GUEST_H
@@ -232,89 +232,8 @@ static inline int guest_watch_slots(pid_t pid)
 	return ret ? ret : (int)GUEST_DBG_INFO_SLOTS(st.dbg_info);
 }
 
-#elif defined(__arm__)
-
-/*
- * 32-bit arm: PTRACE_GETHBPREGS/PTRACE_SETHBPREGS, one 32-bit value per
- * call. Number 0 is the resource word; breakpoint i's address and
- * control are 2i+1 and 2i+2, watchpoint i's the same numbers negated.
- */
-#ifndef PTRACE_GETHBPREGS
-#define PTRACE_GETHBPREGS		29
-#define PTRACE_SETHBPREGS		30
-#endif
-#define GUEST_CTRL_ENABLE		(1U << 0)
-#define GUEST_CTRL_PRIV_USER		(2U << 1)
-#define GUEST_CTRL_LSC_SHIFT		3
-#define GUEST_CTRL_LSC_LOAD		1U
-#define GUEST_CTRL_LSC_STORE		2U
-#define GUEST_CTRL_BAS_SHIFT		5
-/* The resource word: breakpoints in bits 7:0, watchpoints in 15:8. */
-#define GUEST_HBP_INFO_WRPS(info)	(((info) >> 8) & 0xff)
-
-static inline int guest_sethbp(pid_t pid, long num, uint32_t val)
-{
-	return ptrace(PTRACE_SETHBPREGS, pid, (void *)num, &val) ? -errno : 0;
-}
-
-/*
- * Program breakpoint or watchpoint 0 of a stopped tracee; 0 or -errno.
- * The address is the byte itself: arm's ptrace shifts the byte-address
- * select (a length, from bit 0) to the address's offset in its word.
- */
-static inline int guest_ptrace_watch(pid_t pid, const void *addr,
-				     unsigned int len, enum guest_watch kind)
-{
-	uint32_t ctrl = GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_USER;
-	long num = kind == GUEST_WATCH_EXEC ? 1 : -1;
-	int ret;
-
-	if (kind == GUEST_WATCH_EXEC)
-		ctrl |= 0xfU << GUEST_CTRL_BAS_SHIFT;
-	else
-		ctrl |= (kind == GUEST_WATCH_WRITE ? GUEST_CTRL_LSC_STORE :
-			 GUEST_CTRL_LSC_STORE | GUEST_CTRL_LSC_LOAD) <<
-				GUEST_CTRL_LSC_SHIFT |
-			((1U << len) - 1) << GUEST_CTRL_BAS_SHIFT;
-	/*
-	 * The control (2, or -2) off first, then the address, then on: a
-	 * new register is 4 bytes long, which arm refuses at an address
-	 * that is not a word's.
-	 */
-	ret = guest_sethbp(pid, num * 2, ctrl & ~GUEST_CTRL_ENABLE);
-	if (!ret)
-		ret = guest_sethbp(pid, num, (uint32_t)(uintptr_t)addr);
-	return ret ? ret : guest_sethbp(pid, num * 2, ctrl);
-}
-
-/*
- * Off, but still a control arm's ptrace decodes: it refuses one of 0 (a
- * byte-address select of none) with EINVAL and leaves the register on.
- * One byte (two for a breakpoint) is valid at any address it may hold.
- */
-static inline int guest_ptrace_clear(pid_t pid)
-{
-	int ret = guest_sethbp(pid, -2, GUEST_CTRL_PRIV_USER |
-				 0x1U << GUEST_CTRL_BAS_SHIFT |
-				 (GUEST_CTRL_LSC_STORE | GUEST_CTRL_LSC_LOAD) <<
-					GUEST_CTRL_LSC_SHIFT);
-
-	return ret ? ret : guest_sethbp(pid, 2, GUEST_CTRL_PRIV_USER |
-					0x3U << GUEST_CTRL_BAS_SHIFT);
-}
-
-/* Number of watchpoint registers, from the resource word. */
-static inline int guest_watch_slots(pid_t pid)
-{
-	uint32_t info;
-
-	if (ptrace(PTRACE_GETHBPREGS, pid, (void *)0L, &info))
-		return -errno;
-	return (int)GUEST_HBP_INFO_WRPS(info);
-}
-
 #else
-#error "guest programs support x86_64, arm64 and arm"
+#error "guest programs support x86_64 and arm64"
 #endif
 
 /*
@@ -369,16 +288,6 @@ static inline int guest_step_over_watch(pid_t pid, const volatile void *addr,
 	    WSTOPSIG(status) != SIGTRAP ||
 	    guest_ptrace_watch(pid, (const void *)addr, len, GUEST_WATCH_WRITE))
 		return -1;
-#elif defined(__arm__)
-	/*
-	 * Reported before the access too, but 32-bit arm's ptrace cannot
-	 * single-step (compat.arm32.c steps with a second breakpoint): a
-	 * caller here fails rather than trap again forever.
-	 */
-	(void)pid;
-	(void)addr;
-	(void)len;
-	return -1;
 #else
 	(void)pid;
 	(void)addr;
