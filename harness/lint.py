@@ -6,7 +6,10 @@
   - our objects rebuilt with W=1 and sparse (C=2), per arch;
   - the other arches that select HAVE_HW_BREAKPOINT cross-built
     (harness/xbuild.py): the core and their breakpoint and ptrace
-    objects, W=1 and sparse.
+    objects, W=1 and sparse;
+  - every planted defect of harness/mutants.txt still finds its text
+    (make mutate runs them only under FULL=1, so a change of the code
+    they mutate would otherwise go unseen until then).
 Any message is a failure: zero errors and zero warnings is the bar.
 """
 
@@ -16,6 +19,7 @@ import subprocess
 import sys
 
 import kbuild
+import mutate
 import series
 import tree
 import xbuild
@@ -158,6 +162,17 @@ def w1_sparse(arch):
     return judge_objects(s, objs, res)
 
 
+def mutants_apply():
+    s = Suite("lint:mutants-apply")
+    for m in mutate.parse():
+        _, err = mutate.mutated(m)
+        if err:
+            s.fail(f"{m['name']} ({m['file']}): {err}")
+        else:
+            s.passed += 1
+    return s
+
+
 def run(arches, full=False):
     log("lint: exporting the series")
     am = Suite("lint:series-applies")
@@ -171,7 +186,8 @@ def run(arches, full=False):
         am.passed = 1
     except SystemExit as e:
         am.fail(f"git am failed ({e.code})")
-    results = [am, checkpatch(patches), kernel_doc(), rst()]
+    results = [am, checkpatch(patches), kernel_doc(), rst(),
+               mutants_apply()]
     for arch in arches:
         log(f"lint: W=1 and sparse on our objects ({arch})")
         results.append(w1_sparse(arch))

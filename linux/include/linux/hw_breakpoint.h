@@ -88,10 +88,17 @@ void hw_breakpoint_uninstall(struct perf_event *bp);
  * recorded @bp as the register's owner before the first and clears it
  * after the second. Neither may fail: the register is free and valid.
  * Both run with interrupts off on the CPU concerned.
+ *
+ * arch_hw_breakpoint_move() reprograms register @reg, which holds piece
+ * @piece of @bp, from @bp's new arch info (modify_local_hw_breakpoint_addr()
+ * changed its address, not its kind, side or weight). It runs with
+ * interrupts off or in NMI, never during a change of this CPU's map, and
+ * may not fail either.
  */
 #ifdef arch_hw_breakpoint_program
 void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int reg);
 void arch_hw_breakpoint_clear(struct perf_event *bp, int reg);
+void arch_hw_breakpoint_move(struct perf_event *bp, int piece, int reg);
 #endif
 
 /**
@@ -182,6 +189,9 @@ int modify_user_hw_breakpoint_check(struct perf_event *bp,
 				    struct perf_event_attr *attr, bool check);
 int modify_user_hw_breakpoint(struct perf_event *bp,
 			      struct perf_event_attr *attr);
+int modify_local_hw_breakpoint_addr(struct perf_event *bp, unsigned long addr);
+int modify_wide_hw_breakpoint_local(struct perf_event *__percpu *cpu_events,
+				    unsigned long addr);
 bool hw_breakpoint_is_used(void);
 
 /* Slot accounting, for kgdb, which manages its events' slots itself. */
@@ -228,6 +238,19 @@ static inline int modify_user_hw_breakpoint_check(struct perf_event *bp,
 
 static inline int modify_user_hw_breakpoint(struct perf_event *bp,
 					    struct perf_event_attr *attr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int modify_local_hw_breakpoint_addr(struct perf_event *bp,
+						  unsigned long addr)
+{
+	return -EOPNOTSUPP;
+}
+
+static inline int
+modify_wide_hw_breakpoint_local(struct perf_event *__percpu *cpu_events,
+				unsigned long addr)
 {
 	return -EOPNOTSUPP;
 }

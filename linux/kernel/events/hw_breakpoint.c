@@ -1306,12 +1306,14 @@ static int bp_event_init(struct perf_event *bp)
 /* === The register map === */
 
 /*
- * Map changes under way on this CPU in perf's add() or del(). kgdb
- * installs and removes its breakpoints from NMI context (its round-up
- * NMI, or the #DB or #BP it entered through), which may land in the
- * middle of one: an install from there then gets -EBUSY (kgdb leaves
- * that breakpoint off on this CPU), so the change it interrupted never
- * finds a register taken behind its back. The bitmaps change by single
+ * Changes of this CPU's registers under way: perf's add() or del(), or
+ * a move (modify_local_hw_breakpoint_addr()). kgdb installs and removes
+ * its breakpoints from NMI context (its round-up NMI, or the #DB or #BP
+ * it entered through), and a tracer may move one from there, either of
+ * which may land in the middle of one: an install or a move from there
+ * then gets -EBUSY (kgdb leaves that breakpoint off on this CPU), so the
+ * change it interrupted never finds a register taken or rewritten behind
+ * its back. The bitmaps change by single
  * per-CPU operations, which an NMI cannot split, so a removal from NMI
  * leaves the map right at any point. (x86's own read-modify-write of
  * cpu_dr7 around it can still be split by kgdb's NMI, as in Linux 6.12.)
@@ -1322,38 +1324,44 @@ static DEFINE_PER_CPU(unsigned int, bp_regs_busy);
  * Give up the registers @bp holds of @type, each once it is off: the
  * arch clears it here when the core chose it, or has already cleared
  * them all (arch_uninstall_hw_breakpoint()) when it chose them itself.
+ * Only the registers in @bp->hw.bp_regs are touched: del() costs the
+ * same however many other events hold registers here.
  */
 static void bp_regs_drop(enum bp_type_idx type, struct perf_event *bp)
 {
-	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
-	unsigned long held = READ_ONCE(regs->held);
+	unsigned long mine = bp->hw.bp_regs, left;
 	int reg;
 
-	for_each_set_bit(reg, &held, HW_BREAKPOINT_MAX_REGS) {
-		if (regs->owner[reg] != bp)
-			continue;
+	for (left = mine; left; left &= left - 1) {
+		reg = __ffs(left);
 #ifdef arch_hw_breakpoint_program
 		arch_hw_breakpoint_clear(bp, reg);
 #endif
 		/* Written once the register is off: see struct hw_breakpoint_regs. */
 		barrier();
-		WRITE_ONCE(regs->owner[reg], NULL);
-		this_cpu_and(hw_breakpoint_regs[type].held, ~BIT(reg));
-		this_cpu_and(bp_cpu_use[type].flex_held, ~BIT(reg));
+		this_cpu_write(hw_breakpoint_regs[type].owner[reg], NULL);
 	}
+	this_cpu_and(hw_breakpoint_regs[type].held, ~mine);
+	this_cpu_and(bp_cpu_use[type].flex_held, ~mine);
+	bp->hw.bp_regs = 0;
 }
 
-/* hw_breakpoint_install() with the map held still. */
-static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
+/*
+ * hw_breakpoint_install() with the map held still, for @weight registers
+ * of @type. kgdb may install an event whose reservation it dropped
+ * (weight 0): it takes one register.
+ */
+static int __bp_install(struct perf_event *bp, enum bp_type_idx type,
+			int weight, bool flexible)
 {
-	struct hw_breakpoint_regs *regs = this_cpu_ptr(&hw_breakpoint_regs[type]);
-	/* kgdb may install an event whose reservation it dropped: 1. */
-	int weight = max(bp_weight(bp), 1), piece, reg;
 	unsigned long free, left, mine = 0;
+	int piece, reg;
 
 	if (!bp_nr_slots[type])
 		return -EBUSY;
-	free = ~READ_ONCE(regs->held) & GENMASK(bp_nr_slots[type] - 1, 0);
+	free = ~this_cpu_read(hw_breakpoint_regs[type].held) &
+	       GENMASK(bp_nr_slots[type] - 1, 0);
+	weight = max(weight, 1);
 	/*
 	 * Enough of them free? Counted by taking them: hweight_long() is a
 	 * call on CPUs without POPCNT, and this runs at every switch.
@@ -1364,9 +1372,9 @@ static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 
 	for (piece = 0; piece < weight; piece++) {
 		reg = __ffs(free);
-		free &= ~BIT(reg);
+		free &= free - 1;
 		mine |= BIT(reg);
-		WRITE_ONCE(regs->owner[reg], bp);
+		this_cpu_write(hw_breakpoint_regs[type].owner[reg], bp);
 		this_cpu_or(hw_breakpoint_regs[type].held, BIT(reg));
 		/* The owner is in place before the register can hit. */
 		barrier();
@@ -1374,7 +1382,9 @@ static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 		arch_hw_breakpoint_program(bp, piece, reg);
 #endif
 	}
-	if (bp_flexible(bp))
+	/* Only this CPU, with interrupts off or in NMI, reads it: del(). */
+	bp->hw.bp_regs = mine;
+	if (flexible)
 		this_cpu_or(bp_cpu_use[type].flex_held, mine);
 
 #ifndef arch_hw_breakpoint_program
@@ -1387,13 +1397,26 @@ static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 	return 0;
 }
 
+/* Installs outside NMI: a kgdb NMI meanwhile gets -EBUSY. */
+static int bp_install(struct perf_event *bp, enum bp_type_idx type,
+		      int weight, bool flexible)
+{
+	int ret;
+
+	this_cpu_inc(bp_regs_busy);
+	ret = __bp_install(bp, type, weight, flexible);
+	this_cpu_dec(bp_regs_busy);
+	return ret;
+}
+
 /**
  * hw_breakpoint_install - give a breakpoint its registers on this CPU
  * @bp: the breakpoint, parsed by the arch
  *
  * Takes as many free registers of @bp's kind as its weight, all or none,
- * the lowest first, records @bp as their owner and has the arch program
- * them. perf's add() calls it, and kgdb does, through the arch, for the
+ * the lowest first, records @bp as their owner (and them in
+ * @bp->hw.bp_regs, for hw_breakpoint_uninstall()) and has the arch
+ * program them. perf's add() calls it, and kgdb does, through the arch, for the
  * breakpoints it installs outside perf.
  *
  * Context: interrupts disabled, on the CPU that is to watch; or NMI
@@ -1403,16 +1426,14 @@ static int __bp_install(struct perf_event *bp, enum bp_type_idx type)
 int hw_breakpoint_install(struct perf_event *bp)
 {
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
-	int ret;
+	int weight = bp_weight(bp);
+	bool flexible = bp_flexible(bp);
 
 	lockdep_assert_irqs_disabled();
 	if (in_nmi())
-		return this_cpu_read(bp_regs_busy) ? -EBUSY : __bp_install(bp, type);
-
-	this_cpu_inc(bp_regs_busy);
-	ret = __bp_install(bp, type);
-	this_cpu_dec(bp_regs_busy);
-	return ret;
+		return this_cpu_read(bp_regs_busy) ? -EBUSY :
+		       __bp_install(bp, type, weight, flexible);
+	return bp_install(bp, type, weight, flexible);
 }
 
 /**
@@ -1437,6 +1458,141 @@ void hw_breakpoint_uninstall(struct perf_event *bp)
 	if (!nmi)
 		this_cpu_dec(bp_regs_busy);
 }
+
+/* === Moving a kernel watchpoint from any context === */
+
+static struct pmu perf_breakpoint;
+
+#ifdef arch_hw_breakpoint_program
+/*
+ * Whether @bp is a watchpoint the kernel made for itself on this CPU
+ * alone: not opened by user space (perf_event_open(), or a debugger's
+ * ptrace, which binds it to a task), and not a breakpoint on code.
+ */
+static bool bp_local_kernel_watch(struct perf_event *bp)
+{
+	return bp->pmu == &perf_breakpoint && is_kernel_event(bp) &&
+	       !bp->hw.target && bp->cpu == smp_processor_id() &&
+	       (bp->attr.bp_type & HW_BREAKPOINT_RW);
+}
+
+/*
+ * Commit @hw, the arch's encoding of @addr, to @bp and reprogram the
+ * registers it holds here, the lowest first as __bp_install() gave them
+ * to its pieces. An event that holds none (rotated out, disabled) gets
+ * the new address at its next add().
+ */
+static void bp_move_here(struct perf_event *bp, unsigned long addr,
+			 const struct arch_hw_breakpoint *hw)
+{
+	unsigned long left;
+	int piece = 0;
+
+	WRITE_ONCE(bp->attr.bp_addr, addr);
+	bp->hw.info = *hw;
+	/* The new encoding is in place before a register can hit with it. */
+	barrier();
+	for (left = bp->hw.bp_regs; left; left &= left - 1)
+		arch_hw_breakpoint_move(bp, piece++, __ffs(left));
+}
+#endif
+
+/**
+ * modify_local_hw_breakpoint_addr - move a kernel watchpoint of this CPU
+ * @bp: a data watchpoint the kernel created bound to the current CPU (one
+ *	CPU's event of register_wide_hw_breakpoint(), or a CPU-bound
+ *	perf_event_create_kernel_counter() event)
+ * @addr: the address to watch from now on, with @bp's type and length
+ *
+ * Unlike modify_user_hw_breakpoint(), this never sleeps, takes no lock
+ * and does not go through perf: the watchpoint keeps its registers and
+ * its reservation, and only the address they watch changes, so it can
+ * follow an object from a tracing handler. Its overflow handler can move
+ * it too (the hit is reported first). Accesses to the old address on
+ * this CPU stop counting when it returns; the other CPUs' events of a
+ * wide watchpoint are not touched (modify_wide_hw_breakpoint_local()
+ * moves this CPU's one; run it on each CPU to move them all).
+ *
+ * The caller keeps @bp alive and does not modify or unregister it
+ * meanwhile. A modification the function refuses leaves @bp as it was.
+ * On x86 the new address is recorded where hw_breakpoint_restore() reads
+ * it before DRn changes, so an NMI in between restores the new one.
+ *
+ * Context: any, NMI included; interrupts are disabled inside.
+ * Return: 0; -EINVAL if @bp is not a kernel-owned data watchpoint bound
+ * to this CPU, or @addr is misaligned for its length, refused by the
+ * arch (an address the debug exception path uses), on the other side of
+ * the user/kernel boundary from the current one, or needs another number
+ * of registers (a range split differently); -EOPNOTSUPP on an arch that
+ * chooses its own registers (no arch_hw_breakpoint_program); -EBUSY from
+ * an NMI that interrupted a change of this CPU's registers (perf's add()
+ * or del(), or another move), which then keep the old address.
+ */
+int modify_local_hw_breakpoint_addr(struct perf_event *bp, unsigned long addr)
+{
+#ifdef arch_hw_breakpoint_program
+	struct arch_hw_breakpoint hw;
+	struct perf_event_attr attr;
+	unsigned long flags;
+	int ret;
+
+	local_irq_save(flags);
+	ret = -EINVAL;
+	if (!bp_local_kernel_watch(bp))
+		goto out;
+	attr = bp->attr;
+	attr.bp_addr = addr;
+	ret = hw_breakpoint_arch_parse(bp, &attr, &hw);
+	if (ret)
+		goto out;
+	ret = -EINVAL;
+	if (!arch_check_bp_in_kernelspace(&hw) !=
+	    !arch_check_bp_in_kernelspace(&bp->hw.info) ||
+	    hw_breakpoint_weight(&attr) != bp_weight(bp))
+		goto out;
+	/* A change of the registers under way here: see bp_regs_busy. */
+	ret = -EBUSY;
+	if (this_cpu_read(bp_regs_busy))
+		goto out;
+	ret = 0;
+	this_cpu_inc(bp_regs_busy);
+	bp_move_here(bp, addr, &hw);
+	this_cpu_dec(bp_regs_busy);
+out:
+	local_irq_restore(flags);
+	return ret;
+#else
+	return -EOPNOTSUPP;
+#endif
+}
+EXPORT_SYMBOL_GPL(modify_local_hw_breakpoint_addr);
+
+/**
+ * modify_wide_hw_breakpoint_local - move this CPU's event of a wide watchpoint
+ * @cpu_events: the result of register_wide_hw_breakpoint()
+ * @addr: the address this CPU's event watches from now on
+ *
+ * modify_local_hw_breakpoint_addr() on the event @cpu_events has for
+ * the current CPU.
+ *
+ * Context: any, NMI included.
+ * Return: as modify_local_hw_breakpoint_addr(); -ENOENT when this CPU
+ * has no event (it was offline at registration).
+ */
+int modify_wide_hw_breakpoint_local(struct perf_event *__percpu *cpu_events,
+				    unsigned long addr)
+{
+	unsigned long flags;
+	struct perf_event *bp;
+	int ret;
+
+	local_irq_save(flags);
+	bp = *this_cpu_ptr(cpu_events);
+	ret = bp ? modify_local_hw_breakpoint_addr(bp, addr) : -ENOENT;
+	local_irq_restore(flags);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(modify_wide_hw_breakpoint_local);
 
 /* perf's view of a breakpoint: a stopped one does not count its hits. */
 static void bp_pmu_set_running(struct perf_event *bp, bool running)
@@ -1491,7 +1647,8 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 		perf_swevent_set_period(bp);
 	}
 	bp_pmu_set_running(bp, flags & PERF_EF_START);
-	ret = hw_breakpoint_install(bp);
+	lockdep_assert_irqs_disabled();
+	ret = bp_install(bp, type, weight, flexible);
 	if (ret) {
 		/*
 		 * Admission promised a pinned breakpoint its registers; a

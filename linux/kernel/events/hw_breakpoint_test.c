@@ -14,10 +14,13 @@
 #include <kunit/test.h>
 #include <linux/completion.h>
 #include <linux/cred.h>
+#include <linux/hrtimer.h>
+#include <linux/kprobes.h>
 #include <linux/kthread.h>
 #include <linux/moduleparam.h>
 #include <linux/prandom.h>
 #include <linux/random.h>
+#include <linux/smp.h>
 
 #include "hw_breakpoint_internal.h"
 
@@ -629,6 +632,239 @@ static void test_wide_hits(struct kunit *test)
 		smp_call_function_single(cpu, bp_test_write_watched, NULL, 1);
 }
 
+/* === Moving a kernel watchpoint from atomic context === */
+
+/* The two variables a wide watchpoint moves between: A and B. */
+static unsigned long bp_test_move_vars[2];
+
+struct bp_test_move {
+	struct perf_event *__percpu	*wide;
+	unsigned long			to;
+	int				ret;
+	struct hrtimer			timer;
+	struct completion		done;
+};
+
+/* The kprobe's target: where the kprobe case moves the watchpoint from. */
+static struct bp_test_move *bp_test_moving;
+
+static noinline void bp_test_move_hook(void)
+{
+	/* Keeps the call, and a probe-able body. */
+	barrier();
+}
+
+static enum hrtimer_restart bp_test_move_timer(struct hrtimer *timer)
+{
+	struct bp_test_move *m = container_of(timer, struct bp_test_move, timer);
+
+	m->ret = modify_wide_hw_breakpoint_local(m->wide, m->to);
+	complete(&m->done);
+	return HRTIMER_NORESTART;
+}
+
+static int bp_test_move_pre(struct kprobe *p, struct pt_regs *regs)
+{
+	struct bp_test_move *m = READ_ONCE(bp_test_moving);
+
+	if (m)
+		m->ret = modify_wide_hw_breakpoint_local(m->wide, m->to);
+	return 0;
+}
+
+/*
+ * On one CPU, in a kworker bound there (smp_call_on_cpu()): move this
+ * CPU's watchpoint from a hard-interrupt hrtimer pinned here, or from
+ * the kprobe on bp_test_move_hook(), then write the old variable twice
+ * and the new one once.
+ */
+static int bp_test_move_here(struct bp_test_move *m, bool from_kprobe)
+{
+	unsigned long *to = (unsigned long *)m->to;
+	unsigned long *from = to == &bp_test_move_vars[0] ?
+			      &bp_test_move_vars[1] : &bp_test_move_vars[0];
+
+	m->ret = -EINPROGRESS;
+	if (from_kprobe) {
+		WRITE_ONCE(bp_test_moving, m);
+		bp_test_move_hook();
+		WRITE_ONCE(bp_test_moving, NULL);
+	} else {
+		reinit_completion(&m->done);
+		hrtimer_start(&m->timer, ns_to_ktime(NSEC_PER_USEC),
+			      HRTIMER_MODE_REL_PINNED_HARD);
+		wait_for_completion(&m->done);
+	}
+	WRITE_ONCE(*from, *from + 1);
+	WRITE_ONCE(*from, *from + 1);
+	WRITE_ONCE(*to, *to + 1);
+	return m->ret;
+}
+
+static int bp_test_move_by_timer(void *arg)
+{
+	return bp_test_move_here(arg, false);
+}
+
+static int bp_test_move_by_kprobe(void *arg)
+{
+	return bp_test_move_here(arg, true);
+}
+
+/*
+ * A wide write watchpoint on A is moved to B on every CPU from an
+ * hrtimer, then back to A from a kprobe handler: after each move, each
+ * CPU counts its one write of the new variable and neither write of the
+ * old one. Needs an arch that lets the core choose its registers; the
+ * others get -EOPNOTSUPP, which is checked instead.
+ */
+static void test_move_wide(struct kunit *test)
+{
+	static struct kprobe kp = {
+		.pre_handler	= bp_test_move_pre,
+	};
+	struct perf_event_attr attr;
+	struct bp_test_move *m;
+	u64 enabled, running;
+	int cpu, round, ret;
+
+	m = kunit_kzalloc(test, sizeof(*m), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, m);
+	hrtimer_init(&m->timer, CLOCK_MONOTONIC, HRTIMER_MODE_REL_PINNED_HARD);
+	m->timer.function = bp_test_move_timer;
+	init_completion(&m->done);
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&bp_test_move_vars[0];
+	attr.bp_len = sizeof(bp_test_move_vars[0]);
+	attr.bp_type = HW_BREAKPOINT_W;
+	m->wide = register_wide_hw_breakpoint(&attr, bp_test_quiet, NULL);
+	KUNIT_ASSERT_FALSE(test, IS_ERR((void __force *)m->wide));
+
+	if (!IS_ENABLED(CONFIG_X86) && !IS_ENABLED(CONFIG_ARM64)) {
+		/* arm and the others choose their own registers. */
+		unsigned long b = (unsigned long)&bp_test_move_vars[1];
+
+		cpu = get_cpu();
+		ret = modify_wide_hw_breakpoint_local(m->wide, b);
+		put_cpu();
+		KUNIT_EXPECT_EQ(test, ret, -EOPNOTSUPP);
+		unregister_wide_hw_breakpoint(m->wide);
+		return;
+	}
+
+	if (IS_ENABLED(CONFIG_KPROBES)) {
+		kp.addr = (kprobe_opcode_t *)bp_test_move_hook;
+		KUNIT_ASSERT_EQ(test, register_kprobe(&kp), 0);
+	}
+	for (round = 0; round < 2; round++) {
+		bool kprobe = round == 1 && IS_ENABLED(CONFIG_KPROBES);
+
+		m->to = (unsigned long)&bp_test_move_vars[round ? 0 : 1];
+		for_each_online_cpu(cpu) {
+			struct perf_event *bp = *per_cpu_ptr(m->wide, cpu);
+
+			ret = smp_call_on_cpu(cpu, kprobe ? bp_test_move_by_kprobe :
+					      bp_test_move_by_timer, m, false);
+			KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s move on CPU %d",
+					    kprobe ? "kprobe" : "hrtimer", cpu);
+			KUNIT_EXPECT_EQ_MSG(test, hw_breakpoint_addr(bp), m->to,
+					    "CPU %d", cpu);
+			KUNIT_EXPECT_EQ_MSG(test,
+					    perf_event_read_value(bp, &enabled,
+								  &running),
+					    round + 1, "hits on CPU %d after %s move",
+					    cpu, kprobe ? "kprobe" : "hrtimer");
+		}
+	}
+	if (IS_ENABLED(CONFIG_KPROBES))
+		unregister_kprobe(&kp);
+	unregister_wide_hw_breakpoint(m->wide);
+}
+
+/*
+ * What modify_local_hw_breakpoint_addr() refuses, each leaving the
+ * watchpoint where it was: another CPU's event, a task's, a breakpoint
+ * on code, one user space owns (faked: its owner field says so for the
+ * call), an address on the other side of the user/kernel boundary, and
+ * on x86 a misaligned one; on an arch that chooses its own registers,
+ * everything (-EOPNOTSUPP).
+ */
+static void test_move_refused(struct kunit *test)
+{
+	unsigned long a = (unsigned long)&bp_test_move_vars[0];
+	struct bp_test *t = test->priv;
+	struct perf_event *here, *other, *task, *code;
+	struct perf_event_attr attr;
+	struct task_struct *owner;
+	int cpu, ret, other_cpu;
+	bool chooses = IS_ENABLED(CONFIG_X86) || IS_ENABLED(CONFIG_ARM64);
+	int refused = chooses ? -EINVAL : -EOPNOTSUPP;
+	unsigned long user = BP_TEST_ADDR;
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = a;
+	attr.bp_len = sizeof(bp_test_move_vars[0]);
+	attr.bp_type = HW_BREAKPOINT_W;
+
+	/* Bound to one CPU throughout: @here is its event. */
+	migrate_disable();
+	cpu = smp_processor_id();
+	other_cpu = t->cpus[0] == cpu ? t->cpus[1] : t->cpus[0];
+	here = perf_event_create_kernel_counter(&attr, cpu, NULL,
+						bp_test_quiet, NULL);
+	other = perf_event_create_kernel_counter(&attr, other_cpu, NULL,
+						 bp_test_quiet, NULL);
+	bp_test_attr(&attr, false, 1);
+	task = perf_event_create_kernel_counter(&attr, -1, current,
+						bp_test_quiet, NULL);
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)bp_test_move_hook;
+	attr.bp_len = sizeof(long);
+	attr.bp_type = HW_BREAKPOINT_X;
+	code = perf_event_create_kernel_counter(&attr, cpu, NULL,
+						bp_test_quiet, NULL);
+	if (IS_ERR(here) || IS_ERR(other) || IS_ERR(task) || IS_ERR(code)) {
+		KUNIT_FAIL(test, "creation: %ld %ld %ld %ld", PTR_ERR(here),
+			   PTR_ERR(other), PTR_ERR(task), PTR_ERR(code));
+		goto out;
+	}
+
+	KUNIT_EXPECT_EQ(test, modify_local_hw_breakpoint_addr(other, a + 8),
+			refused);
+	KUNIT_EXPECT_EQ(test, modify_local_hw_breakpoint_addr(task, user + 64),
+			refused);
+	KUNIT_EXPECT_EQ(test, modify_local_hw_breakpoint_addr(code, a),
+			refused);
+	KUNIT_EXPECT_EQ(test, modify_local_hw_breakpoint_addr(here, user),
+			refused);
+	if (IS_ENABLED(CONFIG_X86))
+		KUNIT_EXPECT_EQ(test,
+				modify_local_hw_breakpoint_addr(here, a + 1),
+				-EINVAL);
+	owner = here->owner;
+	here->owner = current;
+	ret = modify_local_hw_breakpoint_addr(here, a + 8);
+	here->owner = owner;
+	KUNIT_EXPECT_EQ(test, ret, refused);
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_addr(here), a);
+	/* And the one it accepts, from task context. */
+	KUNIT_EXPECT_EQ(test, modify_local_hw_breakpoint_addr(here, a + 8),
+			chooses ? 0 : -EOPNOTSUPP);
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_addr(other), a);
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_addr(here), chooses ? a + 8 : a);
+out:
+	migrate_enable();
+	if (!IS_ERR(code))
+		unregister_hw_breakpoint(code);
+	if (!IS_ERR(task))
+		unregister_hw_breakpoint(task);
+	if (!IS_ERR(other))
+		unregister_hw_breakpoint(other);
+	if (!IS_ERR(here))
+		unregister_hw_breakpoint(here);
+}
+
 /* === The kernel debugger's lock-free variants === */
 
 static void test_dbg_slots(struct kunit *test)
@@ -1105,6 +1341,8 @@ static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE(test_weights),
 	KUNIT_CASE(test_wide),
 	KUNIT_CASE(test_wide_hits),
+	KUNIT_CASE(test_move_wide),
+	KUNIT_CASE(test_move_refused),
 	KUNIT_CASE(test_dbg_slots),
 	KUNIT_CASE(test_dbg_busy),
 	KUNIT_CASE(test_bad_requests),

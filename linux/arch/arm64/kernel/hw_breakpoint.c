@@ -337,6 +337,23 @@ static __always_inline void hwbp_apply_masks(const struct hwbp_cpu *hc,
 		hwbp_put_ctrl(hc, kind, n, live);
 }
 
+/* The value and enabled control register of piece @piece of an event. */
+static u32 hwbp_piece(const struct arch_hw_breakpoint *info, int piece,
+		      u64 *addr)
+{
+	struct arch_hw_breakpoint_ctrl ctrl = info->ctrl;
+	u32 val;
+
+	ctrl.enabled = 1;
+	val = encode_ctrl_reg(ctrl);
+	*addr = info->address;
+	if (info->nr_blocks) {
+		*addr = info->block[piece];
+		val |= FIELD_PREP(ARM_DBG_CTRL_MASK, info->mask[piece]);
+	}
+	return val;
+}
+
 /**
  * arch_hw_breakpoint_program() - put an event in a register pair
  * @bp: the event, already accepted by hw_breakpoint_arch_parse()
@@ -350,24 +367,54 @@ void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int n)
 {
 	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
-	struct arch_hw_breakpoint_ctrl ctrl = info->ctrl;
 	enum hwbp_kind kind = hwbp_kind(info);
-	u64 addr = info->address;
+	u64 addr;
 	u32 val;
 
 	lockdep_assert_irqs_disabled();
-	ctrl.enabled = 1;
-	val = encode_ctrl_reg(ctrl);
-	if (info->nr_blocks) {
-		addr = info->block[piece];
-		val |= FIELD_PREP(ARM_DBG_CTRL_MASK, info->mask[piece]);
-	}
+	val = hwbp_piece(info, piece, &addr);
 	hc->value[kind][n] = addr;
 	hc->ctrl[kind][n] = val;
 	hc->used[kind] |= BIT(n);
 	if (hwbp_level(info) == HWBP_EL1)
 		hc->el1[kind] |= BIT(n);
 	hwbp_monitors(info, true);
+	hwbp_write(hwbp_value_bank[kind], n, addr);
+	hwbp_write_ctrl(hc, kind, n);
+	isb();
+}
+
+/**
+ * arch_hw_breakpoint_move() - point a pair an event holds at its new address
+ * @bp: the event, whose arch info modify_local_hw_breakpoint_addr() just
+ *	changed (same kind, level and number of pairs; BAS and MASK may
+ *	differ)
+ * @piece: the piece pair @n holds
+ * @n: the pair
+ *
+ * The control register is off while the value changes, so the pair never
+ * matches with the old BAS on the new address; the accesses it misses
+ * meanwhile are this function's own. The cache is written first: the
+ * step engine, which masks and unmasks pairs from it (and may run around
+ * an NMI that moves a pair), then enables the new control value, and a
+ * masked pair stays masked.
+ *
+ * Called with interrupts off, or in NMI, never during a change of this
+ * CPU's register map.
+ */
+void arch_hw_breakpoint_move(struct perf_event *bp, int piece, int n)
+{
+	struct hwbp_cpu *hc = this_cpu_ptr(&hwbp_cpu);
+	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
+	enum hwbp_kind kind = hwbp_kind(info);
+	u64 addr;
+	u32 val;
+
+	val = hwbp_piece(info, piece, &addr);
+	hc->value[kind][n] = addr;
+	hc->ctrl[kind][n] = val;
+	hwbp_write(hwbp_ctrl_bank[kind], n, 0);
+	isb();
 	hwbp_write(hwbp_value_bank[kind], n, addr);
 	hwbp_write_ctrl(hc, kind, n);
 	isb();

@@ -222,6 +222,22 @@ EXPORT_PER_CPU_SYMBOL(cpu_dr7);
  */
 static DEFINE_PER_CPU(unsigned long, x86_bp_addr[HBP_NUM]);
 
+/* The address and DR7 length of piece @piece of a parsed breakpoint. */
+static unsigned long x86_bp_piece(const struct arch_hw_breakpoint *info,
+				  int piece, unsigned int *len)
+{
+	unsigned long addr = info->address;
+	unsigned int bytes;
+
+	*len = info->len;
+	if (info->range) {
+		bytes = x86_len_bytes(*len);
+		x86_bp_split(info->address, info->range, piece, &addr, &bytes);
+		*len = x86_bytes_len(bytes);
+	}
+	return addr;
+}
+
 /**
  * arch_hw_breakpoint_program - put a breakpoint in one of this CPU's slots
  * @bp: the breakpoint, parsed by hw_breakpoint_arch_parse()
@@ -233,15 +249,11 @@ static DEFINE_PER_CPU(unsigned long, x86_bp_addr[HBP_NUM]);
 void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int slot)
 {
 	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
-	unsigned long addr = info->address, dr7;
-	unsigned int len = info->len, bytes;
+	unsigned long addr, dr7;
+	unsigned int len;
 
 	lockdep_assert_irqs_disabled();
-	if (info->range) {
-		bytes = x86_len_bytes(len);
-		x86_bp_split(info->address, info->range, piece, &addr, &bytes);
-		len = x86_bytes_len(bytes);
-	}
+	addr = x86_bp_piece(info, piece, &len);
 	this_cpu_write(x86_bp_addr[slot], addr);
 	set_debugreg(addr, slot);
 
@@ -253,6 +265,42 @@ void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int slot)
 
 	if (info->mask)
 		amd_set_dr_addr_mask(info->mask, slot);
+}
+
+/**
+ * arch_hw_breakpoint_move - point a slot a breakpoint holds at its new address
+ * @bp: the breakpoint, whose arch info modify_local_hw_breakpoint_addr()
+ *	just changed (same type, length and number of slots)
+ * @piece: the piece @slot holds
+ * @slot: the slot
+ *
+ * The address goes where hw_breakpoint_restore() reads it first, then
+ * into DRn, so an NMI that restores the registers in between loads the
+ * new one. DR7 changes only if the piece's length did (a range split
+ * anew); the core refuses a move from an NMI that interrupted a change of
+ * this CPU's slots, the only other writers of cpu_dr7 here.
+ *
+ * Context: interrupts disabled, or NMI.
+ */
+void arch_hw_breakpoint_move(struct perf_event *bp, int piece, int slot)
+{
+	struct arch_hw_breakpoint *info = counter_arch_bp(bp);
+	unsigned long addr, dr7, field;
+	unsigned int len;
+
+	addr = x86_bp_piece(info, piece, &len);
+	this_cpu_write(x86_bp_addr[slot], addr);
+	/* Recorded before DRn changes: see above. */
+	barrier();
+	set_debugreg(addr, slot);
+
+	field = DR7_FIELD_MASK << dr7_field_shift(slot);
+	dr7 = this_cpu_read(cpu_dr7);
+	if ((dr7 & field) == (encode_dr7(slot, len, info->type) & field))
+		return;
+	dr7 = (dr7 & ~field) | (encode_dr7(slot, len, info->type) & field);
+	this_cpu_write(cpu_dr7, dr7);
+	set_debugreg(dr7, 7);
 }
 
 /**

@@ -13,7 +13,9 @@
  * clear on every CPU, and writes afterwards trap nowhere; and the slots
  * the core chooses are the ones programmed, each with its own address
  * and DR7 field, and cleared one by one; and a range takes one slot per
- * aligned piece, and one #DB that names several of them is one hit.
+ * aligned piece, and one #DB that names several of them is one hit; and a
+ * range moved by modify_local_hw_breakpoint_addr() is split anew, and
+ * hw_breakpoint_restore() puts back its new addresses.
  */
 
 #include <kunit/test.h>
@@ -411,6 +413,95 @@ static void test_range_at_top(struct kunit *test)
 			IS_ENABLED(CONFIG_X86_64) ? 2 : 4);
 }
 
+/* Whether this CPU has an enabled slot holding @len bytes at @addr. */
+static bool hwbp_x86_has_piece(int cpu, unsigned long addr, unsigned int len)
+{
+	unsigned long want = (encode_dr7(0, len, X86_BREAKPOINT_WRITE) >>
+			      DR_CONTROL_SHIFT) & HWBP_X86_FIELD;
+	unsigned long dr7 = hwbp_x86_dr7[cpu];
+	int slot;
+
+	for (slot = 0; slot < HBP_NUM; slot++) {
+		if (!(dr7 & (encode_dr7(slot, len, X86_BREAKPOINT_WRITE) &
+			     HWBP_X86_DR7_ENABLES)))
+			continue;
+		if (hwbp_x86_dr[cpu][slot] == addr &&
+		    ((dr7 >> (DR_CONTROL_SHIFT + slot * DR_CONTROL_SIZE)) &
+		     HWBP_X86_FIELD) == want)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * modify_local_hw_breakpoint_addr() on a range: 6 bytes at a word (4 at
+ * +0, 2 at +4) moved to +2 is split anew into 2 at +2 and 4 at +4, DR7's
+ * fields rewritten with the addresses; moved to +1 it would need four
+ * slots, and is refused. The new addresses are what hw_breakpoint_restore()
+ * puts back after something else used DR0-DR3 (KVM, kgdb), and a write to
+ * the old first bytes no longer hits while one at the new last byte does.
+ */
+static void test_move_resplit_restore(struct kunit *test)
+{
+	unsigned long base = (unsigned long)&hwbp_x86_words[0];
+	struct perf_event_attr attr;
+	unsigned long flags;
+	struct perf_event *bp;
+	int cpu, ret, slot;
+	bool old_gone, new_in;
+
+	KUNIT_ASSERT_FALSE_MSG(test, hw_breakpoint_is_used(),
+			       "breakpoints held before the test");
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = base;
+	attr.bp_len = 6;
+	attr.bp_type = HW_BREAKPOINT_W;
+
+	migrate_disable();
+	cpu = smp_processor_id();
+	bp = perf_event_create_kernel_counter(&attr, cpu, NULL,
+					      hwbp_x86_test_count, NULL);
+	if (IS_ERR(bp)) {
+		migrate_enable();
+		KUNIT_FAIL(test, "6 bytes at a word: %ld", PTR_ERR(bp));
+		return;
+	}
+
+	atomic_set(&hwbp_x86_hits, 0);
+	local_irq_save(flags);
+	hwbp_x86_read_regs(NULL);
+	KUNIT_EXPECT_TRUE(test, hwbp_x86_has_piece(cpu, base, X86_BREAKPOINT_LEN_4));
+	KUNIT_EXPECT_TRUE(test, hwbp_x86_has_piece(cpu, base + 4, X86_BREAKPOINT_LEN_2));
+
+	KUNIT_EXPECT_EQ(test, modify_local_hw_breakpoint_addr(bp, base + 1),
+			-EINVAL);
+	ret = modify_local_hw_breakpoint_addr(bp, base + 2);
+
+	/* Something else takes the registers, then gives them back. */
+	for (slot = 0; slot < HBP_NUM; slot++)
+		set_debugreg(0UL, slot);
+	hw_breakpoint_restore();
+	hwbp_x86_read_regs(NULL);
+	new_in = hwbp_x86_has_piece(cpu, base + 2, X86_BREAKPOINT_LEN_2) &&
+		 hwbp_x86_has_piece(cpu, base + 4, X86_BREAKPOINT_LEN_4);
+	old_gone = !hwbp_x86_has_piece(cpu, base, X86_BREAKPOINT_LEN_4) &&
+		   !hwbp_x86_has_piece(cpu, base + 4, X86_BREAKPOINT_LEN_2);
+	WRITE_ONCE(*(u8 *)base, 1);
+	WRITE_ONCE(*(u8 *)(base + 7), 1);
+	local_irq_restore(flags);
+	migrate_enable();
+
+	KUNIT_EXPECT_EQ(test, ret, 0);
+	KUNIT_EXPECT_EQ(test, hw_breakpoint_addr(bp), base + 2);
+	KUNIT_EXPECT_TRUE_MSG(test, new_in, "DR7 %#lx, DR0-3 %#lx %#lx %#lx %#lx",
+			      hwbp_x86_dr7[cpu], hwbp_x86_dr[cpu][0],
+			      hwbp_x86_dr[cpu][1], hwbp_x86_dr[cpu][2],
+			      hwbp_x86_dr[cpu][3]);
+	KUNIT_EXPECT_TRUE(test, old_gone);
+	KUNIT_EXPECT_EQ(test, atomic_read(&hwbp_x86_hits), 1);
+	unregister_hw_breakpoint(bp);
+}
+
 static struct kunit_case hwbp_x86_cases[] = {
 	KUNIT_CASE(test_entry_path_refused),
 	KUNIT_CASE(test_plain_variable_accepted),
@@ -419,6 +510,7 @@ static struct kunit_case hwbp_x86_cases[] = {
 	KUNIT_CASE(test_range_pieces),
 	KUNIT_CASE(test_range_one_hit),
 	KUNIT_CASE(test_range_at_top),
+	KUNIT_CASE(test_move_resplit_restore),
 	{}
 };
 

@@ -65,7 +65,8 @@ enum stat {
 	ST_MODIFY_OK, ST_MODIFY_MOVED, ST_MODIFY_NOSPC, ST_MODIFY_INVAL,
 	ST_MODIFY_IRQS_OFF, ST_WIDE_OK, ST_WIDE_NOSPC, ST_DBG_OK, ST_DBG_BUSY,
 	ST_DBG_NOSPC, ST_RELEASE, ST_FLEX_OFF, ST_FLEX_BUSY, ST_SCHED,
-	ST_SCHED_FLEX_BUSY, ST_CREATE_GROUPED, ST_SCHED_GROUP, ST_MAX
+	ST_SCHED_FLEX_BUSY, ST_CREATE_GROUPED, ST_SCHED_GROUP, ST_MOVED,
+	ST_MOVE_INVAL, ST_MOVE_NMI_BUSY, ST_MAX
 };
 
 static const char *const stat_name[ST_MAX] = {
@@ -78,6 +79,9 @@ static const char *const stat_name[ST_MAX] = {
 	"a flexible add refused (rotated later)",
 	"created in another breakpoint's group",
 	"a flexible group of 2+ scheduled whole",
+	"moved from interrupts-off context",
+	"move refused (EINVAL, EOPNOTSUPP)",
+	"an NMI's move refused (EBUSY)",
 };
 
 static unsigned long long stats[ST_MAX];
@@ -107,6 +111,19 @@ void test_lock_warn(const char *fn, const char *what, const char *file,
 		    int line)
 {
 	fail("WARN: %s() %s at %s:%d", fn, what, file, line);
+}
+
+unsigned long test_irq_save(void)
+{
+	unsigned long was = irqs_off;
+
+	irqs_off = true;
+	return was;
+}
+
+void test_irq_restore(unsigned long flags)
+{
+	irqs_off = flags;
 }
 
 void test_might_sleep(const char *what)
@@ -426,6 +443,15 @@ static struct hw_breakpoint_regs *map_of(int cpu, int type)
 	return per_cpu_ptr(&hw_breakpoint_regs[type], cpu);
 }
 
+/* The event try_moves() is moving, and the piece each register got. */
+static struct perf_event *moving;
+static int moved_piece[HW_BREAKPOINT_MAX_REGS];
+static int nr_moved;
+
+#ifndef TEST_ARCH_INSTALL
+static void nmi_move(void);
+#endif
+
 #ifndef TEST_ARCH_INSTALL
 static struct perf_event *arch_regs[TEST_NR_CPUS][2][HW_BREAKPOINT_MAX_REGS];
 
@@ -452,6 +478,7 @@ void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int reg)
 		     cpu, reg, bp->test_id);
 	arch_regs[cpu][type][reg] = bp;
 	regs_used[cpu][type]++;
+	nmi_move();
 }
 
 void arch_hw_breakpoint_clear(struct perf_event *bp, int reg)
@@ -471,6 +498,23 @@ void arch_hw_breakpoint_clear(struct perf_event *bp, int reg)
 		     cpu, reg);
 	arch_regs[cpu][type][reg] = NULL;
 	regs_used[cpu][type]--;
+}
+
+void arch_hw_breakpoint_move(struct perf_event *bp, int piece, int reg)
+{
+	int type = type_of(bp->attr.bp_type), cpu = test_this_cpu;
+
+	nr_moved++;
+	if (!irqs_off)
+		fail("%s() with interrupts on", __func__);
+	if (bp != moving || reg < 0 || reg >= nr_slots[type] ||
+	    arch_regs[cpu][type][reg] != bp || moved_piece[reg] >= 0) {
+		fail("CPU %d: register %d of type %d moved for %d: not its own, or twice",
+		     cpu, reg, type, bp->test_id);
+		return;
+	}
+	moved_piece[reg] = piece;
+	nmi_move();
 }
 
 #else /* TEST_ARCH_INSTALL */
@@ -886,6 +930,41 @@ static int model_pick(void)
 			pick = i;
 	return pick;
 }
+
+#ifndef TEST_ARCH_INSTALL
+/*
+ * An NMI that lands while the core changes this CPU's registers (from
+ * the arch's program and move callbacks, one time in eight) and tries to
+ * move a watchpoint of this CPU that could otherwise move: it must get
+ * -EBUSY, and the watchpoint keep its address.
+ */
+static void nmi_move(void)
+{
+	static bool in_nmi_move;
+	struct perf_event *ev;
+	u64 old;
+	int i, got;
+
+	if (in_nmi_move || rnd(8))
+		return;
+	i = model_pick();
+	if (i < 0)
+		return;
+	ev = model[i].ev;
+	if (ev->hw.target || ev->cpu != test_this_cpu ||
+	    !(ev->attr.bp_type & HW_BREAKPOINT_RW))
+		return;
+	old = ev->attr.bp_addr;
+	in_nmi_move = true;
+	got = modify_local_hw_breakpoint_addr(ev, old ^ 8);
+	in_nmi_move = false;
+	if (got != -EBUSY || ev->attr.bp_addr != old)
+		fail("CPU %d: an NMI's move of %d amid a register change: %d, now at %#llx",
+		     test_this_cpu, ev->test_id, got,
+		     (unsigned long long)ev->attr.bp_addr);
+	stats[ST_MOVE_NMI_BUSY]++;
+}
+#endif
 
 /* The allocator's histograms must be exactly the recounted ones. */
 static void check_hist(const char *what, struct bp_hist *hist, int type,
@@ -1439,6 +1518,76 @@ static bool sched_group(struct perf_event *leader, struct perf_event **list,
 }
 
 /*
+ * modify_local_hw_breakpoint_addr() on an event, from @cpu, to a
+ * new address on the same side of the user/kernel boundary or, one time
+ * in four, on the other; one time in four as if user space owned the
+ * event. A CPU-bound data watchpoint of this CPU moves: its attr holds
+ * the new address and the arch reprograms each register it holds once,
+ * with the piece it was installed with (the lowest register the first
+ * piece), and no other. Anything else is refused with -EINVAL (an arch
+ * that installs by itself: -EOPNOTSUPP) and changes nothing.
+ */
+static void try_move(int cpu, struct perf_event *ev)
+{
+	u64 old = ev->attr.bp_addr;
+	bool kernel = old >= KERNEL_BASE, cross = !rnd(4), user = !rnd(4);
+	u64 addr = (kernel != cross ? KERNEL_BASE : USER_ADDR) + 8 * rnd(64);
+	int reg, piece = 0, got, expect, type = type_of(ev->attr.bp_type);
+
+	expect = !ev->hw.target && ev->cpu == cpu && !cross && !user &&
+		 (ev->attr.bp_type & HW_BREAKPOINT_RW) ? 0 : -EINVAL;
+#ifdef TEST_ARCH_INSTALL
+	expect = -EOPNOTSUPP;
+#endif
+	for (reg = 0; reg < HW_BREAKPOINT_MAX_REGS; reg++)
+		moved_piece[reg] = -1;
+	moving = ev;
+	nr_moved = 0;
+	ev->test_user = user;
+	got = modify_local_hw_breakpoint_addr(ev, addr);
+	ev->test_user = false;
+	moving = NULL;
+	if (got != expect)
+		fail("CPU %d: move of %d (task %d, CPU %d, type %llu%s%s) to %#llx: %d, not %d",
+		     cpu, ev->test_id, ev->hw.target ? ev->hw.target->id : -1,
+		     ev->cpu, (unsigned long long)ev->attr.bp_type,
+		     user ? ", user-owned" : "", cross ? ", across" : "",
+		     (unsigned long long)addr, got, expect);
+	if (ev->attr.bp_addr != (got ? old : addr))
+		fail("CPU %d: %d watches %#llx after a move to %#llx that returned %d",
+		     cpu, ev->test_id, (unsigned long long)ev->attr.bp_addr,
+		     (unsigned long long)addr, got);
+	for (reg = 0; reg < HW_BREAKPOINT_MAX_REGS; reg++) {
+		bool mine = !got && map_of(cpu, type)->owner[reg] == ev;
+		int want = mine ? piece++ : -1;
+
+		if (moved_piece[reg] != want)
+			fail("CPU %d: register %d of type %d moved as piece %d of %d, expected %d",
+			     cpu, reg, type, moved_piece[reg], ev->test_id, want);
+	}
+	if (nr_moved != piece)
+		fail("CPU %d: %d moved in %d registers, holds %d",
+		     cpu, ev->test_id, nr_moved, piece);
+	stats[got ? ST_MOVE_INVAL : ST_MOVED]++;
+}
+
+/*
+ * Each event scheduled on @cpu, then one of any owner, installed or not
+ * (another CPU's, say: refused; a CPU-bound one here not scheduled: it
+ * moves, with no register to reprogram).
+ */
+static void try_moves(int cpu, struct perf_event **in, int nr)
+{
+	int i;
+
+	for (i = 0; i < nr; i++)
+		try_move(cpu, in[i]);
+	i = model_pick();
+	if (i >= 0)
+		try_move(cpu, model[i].ev);
+}
+
+/*
  * perf scheduling one CPU in, as ctx_sched_in() orders it: the CPU's own
  * pinned breakpoints, the running task's pinned ones, then the CPU's
  * flexible ones and the task's, each list of groups from a rotation's
@@ -1487,6 +1636,8 @@ static void op_schedule(void)
 					    tried, cpu, owner);
 		}
 	}
+	check_map(cpu, in, nr_in);
+	try_moves(cpu, in, nr_in);
 	check_map(cpu, in, nr_in);
 	while (nr_in) {
 		perf_breakpoint.del(in[--nr_in], 0);
@@ -1697,8 +1848,14 @@ int main(int argc, char **argv)
 	       argv[0], step, ARRAY_SIZE(machines), seed,
 	       failures ? "FAILED" : "ok");
 	for (m = 0; m < ST_MAX; m++) {
+		bool unreachable = false;
+
+#ifdef TEST_ARCH_INSTALL
+		/* Such an arch has no arch_hw_breakpoint_move(). */
+		unreachable = m == ST_MOVED || m == ST_MOVE_NMI_BUSY;
+#endif
 		printf("  %-40s %llu\n", stat_name[m], stats[m]);
-		if (!stats[m] && ops >= 100000 && !failures) {
+		if (!stats[m] && !unreachable && ops >= 100000 && !failures) {
 			printf("  (an outcome the walk never reached)\n");
 			failures++;
 		}

@@ -238,12 +238,19 @@ void *test_per_cpu_ptr(const void *ptr, int cpu, size_t size);
 extern int test_this_cpu;
 #define this_cpu_ptr(ptr)	per_cpu_ptr(ptr, test_this_cpu)
 #define this_cpu_read(var)	(*this_cpu_ptr(&(var)))
+#define this_cpu_write(var, v)	((void)(*this_cpu_ptr(&(var)) = (v)))
 #define this_cpu_or(var, v)	((void)(*this_cpu_ptr(&(var)) |= (v)))
 #define this_cpu_and(var, v)	((void)(*this_cpu_ptr(&(var)) &= (v)))
 #define this_cpu_inc(var)	((void)(*this_cpu_ptr(&(var)) += 1))
 #define this_cpu_dec(var)	((void)(*this_cpu_ptr(&(var)) -= 1))
 /* PMU callbacks run as perf's scheduling runs them; kgdb is not modelled. */
 #define in_nmi()		0
+#define smp_processor_id()	test_this_cpu
+/* The walk's own interrupt state (irqs_off), saved and restored. */
+unsigned long test_irq_save(void);
+void test_irq_restore(unsigned long flags);
+#define local_irq_save(flags)	((flags) = test_irq_save())
+#define local_irq_restore(flags) test_irq_restore(flags)
 void *test_alloc_percpu(size_t size);
 void test_free_percpu(void *ptr);
 #define alloc_percpu(type) \
@@ -440,6 +447,7 @@ struct hw_perf_event {
 	struct task_struct		*target;
 	struct rhlist_head		bp_list;
 	struct arch_hw_breakpoint	info;
+	unsigned long			bp_regs;
 	int				state;
 	u64				sample_period;
 	u64				last_period;
@@ -461,7 +469,14 @@ struct perf_event {
 	void				(*destroy)(struct perf_event *event);
 	/* Test only: the model's record of this event. */
 	int				test_id;
+	/* Test only: user space opened it (is_kernel_event() is false). */
+	bool				test_user;
 };
+
+static inline bool is_kernel_event(struct perf_event *event)
+{
+	return !event->test_user;
+}
 
 typedef void (*perf_overflow_handler_t)(struct perf_event *, void *, void *);
 
@@ -538,6 +553,7 @@ void hw_breakpoint_uninstall(struct perf_event *bp);
 #define arch_hw_breakpoint_program arch_hw_breakpoint_program
 void arch_hw_breakpoint_program(struct perf_event *bp, int piece, int reg);
 void arch_hw_breakpoint_clear(struct perf_event *bp, int reg);
+void arch_hw_breakpoint_move(struct perf_event *bp, int piece, int reg);
 #endif
 
 /* Provided by the test, hw_breakpoint.c in this directory. */
