@@ -185,6 +185,11 @@ void unregister_wide_hw_breakpoint(struct perf_event *__percpu *cpu_events);
 struct perf_event *__percpu *register_wide_hw_breakpoint(struct perf_event_attr *attr,
 							  perf_overflow_handler_t triggered,
 							  void *context);
+struct perf_event *__percpu *
+register_wide_hw_breakpoint_hotplug(struct perf_event_attr *attr,
+				    perf_overflow_handler_t triggered,
+				    void *context);
+void unregister_wide_hw_breakpoint_hotplug(struct perf_event *__percpu *cpu_events);
 int modify_user_hw_breakpoint_check(struct perf_event *bp,
 				    struct perf_event_attr *attr, bool check);
 int modify_user_hw_breakpoint(struct perf_event *bp,
@@ -228,6 +233,17 @@ register_wide_hw_breakpoint(struct perf_event_attr *attr,
 {
 	return NULL;
 }
+
+static inline struct perf_event *__percpu *
+register_wide_hw_breakpoint_hotplug(struct perf_event_attr *attr,
+				    perf_overflow_handler_t triggered,
+				    void *context)
+{
+	return NULL;
+}
+
+static inline void
+unregister_wide_hw_breakpoint_hotplug(struct perf_event *__percpu *cpu_events) { }
 
 static inline int modify_user_hw_breakpoint_check(struct perf_event *bp,
 						  struct perf_event_attr *attr,

@@ -965,7 +965,9 @@ EXPORT_SYMBOL_GPL(unregister_wide_hw_breakpoint);
  * @context: stored in each event for @triggered
  *
  * One CPU-bound event per online CPU; CPUs that come online later get
- * none. Either every online CPU gets one or none does.
+ * none, and perf switches a CPU's event off for good when the CPU goes
+ * offline (register_wide_hw_breakpoint_hotplug() follows them). Either
+ * every online CPU gets one or none does.
  *
  * Context: process context, may sleep.
  * Return: the per-CPU events, for unregister_wide_hw_breakpoint(), or an
@@ -1004,6 +1006,192 @@ struct perf_event *__percpu *register_wide_hw_breakpoint(struct perf_event_attr 
 	return (void __percpu __force *)ERR_PTR(ret);
 }
 EXPORT_SYMBOL_GPL(register_wide_hw_breakpoint);
+
+/* === Wide breakpoints that follow CPU hotplug === */
+
+/*
+ * One register_wide_hw_breakpoint_hotplug() breakpoint: what each CPU's
+ * event is made from, and the events. bp_hotplug_state's callbacks run
+ * on a CPU coming online or going offline, with the hotplug lock held
+ * for writing; registration and unregistration hold it for reading
+ * while they create or drop the online CPUs' events and add or remove
+ * the instance, so every CPU gets its event exactly once.
+ */
+struct bp_wide_hotplug {
+	struct hlist_node		node;	/* bp_hotplug_state's instance */
+	struct list_head		list;	/* bp_hotplug_list */
+	struct perf_event *__percpu	*events;
+	struct perf_event_attr		attr;
+	perf_overflow_handler_t		triggered;
+	void				*context;
+};
+
+/*
+ * bp_hotplug_lock serializes registrations against unregistrations,
+ * protects bp_hotplug_list and the one-time setup of bp_hotplug_state;
+ * it nests outside the CPU hotplug lock, which the callbacks never take
+ * it under.
+ */
+static DEFINE_MUTEX(bp_hotplug_lock);
+static LIST_HEAD(bp_hotplug_list);
+static int bp_hotplug_state;
+
+/*
+ * A CPU came online: its event. A failure (no register left there) does
+ * not keep the CPU offline: the CPU runs without it, said in the log.
+ */
+static int bp_hotplug_online(unsigned int cpu, struct hlist_node *node)
+{
+	struct bp_wide_hotplug *h = hlist_entry(node, struct bp_wide_hotplug,
+						node);
+	struct perf_event *bp;
+
+	bp = perf_event_create_kernel_counter(&h->attr, cpu, NULL, h->triggered,
+					      h->context);
+	if (IS_ERR(bp)) {
+		pr_warn("hw_breakpoint: CPU %u is online without its wide breakpoint: %ld\n",
+			cpu, PTR_ERR(bp));
+		return 0;
+	}
+	WRITE_ONCE(*per_cpu_ptr(h->events, cpu), bp);
+	return 0;
+}
+
+/*
+ * A CPU goes offline: its event goes, unpublished first. A move from this
+ * CPU (modify_wide_hw_breakpoint_local(), interrupts off) either ran
+ * before the store or finds NULL; no other CPU uses this CPU's event.
+ */
+static int bp_hotplug_offline(unsigned int cpu, struct hlist_node *node)
+{
+	struct bp_wide_hotplug *h = hlist_entry(node, struct bp_wide_hotplug,
+						node);
+	struct perf_event *bp = *per_cpu_ptr(h->events, cpu);
+
+	WRITE_ONCE(*per_cpu_ptr(h->events, cpu), NULL);
+	unregister_hw_breakpoint(bp);
+	return 0;
+}
+
+/**
+ * register_wide_hw_breakpoint_hotplug - a breakpoint on every CPU, online now or later
+ * @attr: what to watch (kernel addresses need CAP_SYS_ADMIN)
+ * @triggered: called on every hit, in the debug exception's context
+ * @context: stored in each event for @triggered
+ *
+ * As register_wide_hw_breakpoint() for the CPUs online now, and each CPU
+ * that comes online later gets its event too, made from @attr (not from
+ * an address modify_wide_hw_breakpoint_local() moved another CPU's event
+ * to); a CPU that goes offline loses its event. A CPU coming online
+ * where the event cannot be made (-ENOSPC) comes online without it, with
+ * a warning in the log, and its entry stays NULL. A CPU's entry is valid
+ * on that CPU while it is online; read other CPUs' entries under
+ * cpus_read_lock().
+ *
+ * Context: process context, may sleep; not from a CPU hotplug callback.
+ * Return: the per-CPU events, for unregister_wide_hw_breakpoint_hotplug(),
+ * or an ERR_PTR() as register_wide_hw_breakpoint() (or a failure to set
+ * up the hotplug state).
+ */
+struct perf_event *__percpu *
+register_wide_hw_breakpoint_hotplug(struct perf_event_attr *attr,
+				    perf_overflow_handler_t triggered,
+				    void *context)
+{
+	struct bp_wide_hotplug *h;
+	int cpu, ret;
+
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	if (!h)
+		return (void __percpu __force *)ERR_PTR(-ENOMEM);
+	h->events = alloc_percpu(struct perf_event *);
+	if (!h->events) {
+		kfree(h);
+		return (void __percpu __force *)ERR_PTR(-ENOMEM);
+	}
+	h->attr = *attr;
+	h->triggered = triggered;
+	h->context = context;
+
+	mutex_lock(&bp_hotplug_lock);
+	if (!bp_hotplug_state) {
+		ret = cpuhp_setup_state_multi(CPUHP_AP_ONLINE_DYN,
+					      "perf/hw_breakpoint:wide",
+					      bp_hotplug_online,
+					      bp_hotplug_offline);
+		if (ret < 0)
+			goto unlock;
+		bp_hotplug_state = ret;
+	}
+
+	cpus_read_lock();
+	ret = 0;
+	for_each_online_cpu(cpu) {
+		struct perf_event *bp;
+
+		bp = perf_event_create_kernel_counter(attr, cpu, NULL, triggered,
+						      context);
+		ret = PTR_ERR_OR_ZERO(bp);
+		if (ret)
+			break;
+		*per_cpu_ptr(h->events, cpu) = bp;
+	}
+	if (!ret)
+		ret = cpuhp_state_add_instance_nocalls_cpuslocked(bp_hotplug_state,
+								  &h->node);
+	if (ret) {
+		for_each_online_cpu(cpu)
+			unregister_hw_breakpoint(*per_cpu_ptr(h->events, cpu));
+	}
+	cpus_read_unlock();
+	if (!ret)
+		list_add(&h->list, &bp_hotplug_list);
+unlock:
+	mutex_unlock(&bp_hotplug_lock);
+	if (!ret)
+		return h->events;
+	free_percpu(h->events);
+	kfree(h);
+	return (void __percpu __force *)ERR_PTR(ret);
+}
+EXPORT_SYMBOL_GPL(register_wide_hw_breakpoint_hotplug);
+
+/**
+ * unregister_wide_hw_breakpoint_hotplug - undo register_wide_hw_breakpoint_hotplug()
+ * @cpu_events: the per-CPU events it returned
+ *
+ * Context: process context, may sleep; not from a CPU hotplug callback.
+ */
+void unregister_wide_hw_breakpoint_hotplug(struct perf_event *__percpu *cpu_events)
+{
+	struct bp_wide_hotplug *iter, *h = NULL;
+	int cpu;
+
+	mutex_lock(&bp_hotplug_lock);
+	list_for_each_entry(iter, &bp_hotplug_list, list) {
+		if (iter->events == cpu_events) {
+			h = iter;
+			break;
+		}
+	}
+	if (WARN_ON_ONCE(!h)) {
+		mutex_unlock(&bp_hotplug_lock);
+		return;
+	}
+	list_del(&h->list);
+	/*
+	 * No callback runs for it once this returns. A CPU that went down
+	 * after that keeps its entry (perf switched the event off): every
+	 * possible CPU's is dropped.
+	 */
+	cpuhp_state_remove_instance_nocalls(bp_hotplug_state, &h->node);
+	for_each_possible_cpu(cpu)
+		unregister_hw_breakpoint(*per_cpu_ptr(cpu_events, cpu));
+	mutex_unlock(&bp_hotplug_lock);
+	free_percpu(cpu_events);
+	kfree(h);
+}
+EXPORT_SYMBOL_GPL(unregister_wide_hw_breakpoint_hotplug);
 
 /**
  * modify_user_hw_breakpoint_check - change a breakpoint's address, length,

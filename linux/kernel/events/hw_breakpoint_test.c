@@ -13,6 +13,7 @@
 
 #include <kunit/test.h>
 #include <linux/completion.h>
+#include <linux/cpu.h>
 #include <linux/cred.h>
 #include <linux/hrtimer.h>
 #include <linux/kprobes.h>
@@ -865,6 +866,70 @@ out:
 		unregister_hw_breakpoint(here);
 }
 
+/* === Wide breakpoints that follow CPU hotplug === */
+
+static unsigned long bp_test_hotplug_var;
+
+static void bp_test_write_hotplug_var(void *unused)
+{
+	WRITE_ONCE(bp_test_hotplug_var, bp_test_hotplug_var + 1);
+}
+
+/*
+ * register_wide_hw_breakpoint_hotplug() with a CPU offline: that CPU has
+ * no event; brought online it gets one, which counts its write; taken
+ * down again it loses it, and back up it has a new one that counts
+ * again. The suite's exit checks that no slot is left held.
+ */
+static void test_wide_hotplug(struct kunit *test)
+{
+	struct perf_event *__percpu *wide;
+	struct perf_event_attr attr;
+	struct perf_event *bp;
+	u64 enabled, running;
+	int cpu, round;
+
+	if (!IS_ENABLED(CONFIG_HOTPLUG_CPU))
+		kunit_skip(test, "needs CONFIG_HOTPLUG_CPU");
+	cpu = cpumask_last(cpu_online_mask);
+	KUNIT_ASSERT_NE(test, cpu, 0);
+	KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+
+	hw_breakpoint_init(&attr);
+	attr.bp_addr = (unsigned long)&bp_test_hotplug_var;
+	attr.bp_len = sizeof(bp_test_hotplug_var);
+	attr.bp_type = HW_BREAKPOINT_W;
+	wide = register_wide_hw_breakpoint_hotplug(&attr, bp_test_quiet, NULL);
+	if (IS_ERR((void __force *)wide)) {
+		KUNIT_FAIL(test, "registration: %ld", PTR_ERR((void __force *)wide));
+		add_cpu(cpu);
+		return;
+	}
+	KUNIT_EXPECT_NULL(test, *per_cpu_ptr(wide, cpu));
+
+	for (round = 0; round < 2; round++) {
+		KUNIT_ASSERT_EQ(test, add_cpu(cpu), 0);
+		bp = *per_cpu_ptr(wide, cpu);
+		KUNIT_EXPECT_NOT_NULL_MSG(test, bp, "CPU %d back online, round %d",
+					  cpu, round);
+		/* arm cannot step over a kernel watchpoint's hit. */
+		if (bp && !IS_ENABLED(CONFIG_ARM)) {
+			smp_call_function_single(cpu, bp_test_write_hotplug_var,
+						 NULL, 1);
+			KUNIT_EXPECT_EQ_MSG(test,
+					    perf_event_read_value(bp, &enabled,
+								  &running),
+					    1, "hits on CPU %d, round %d", cpu,
+					    round);
+		}
+		if (round == 1)
+			break;
+		KUNIT_ASSERT_EQ(test, remove_cpu(cpu), 0);
+		KUNIT_EXPECT_NULL(test, *per_cpu_ptr(wide, cpu));
+	}
+	unregister_wide_hw_breakpoint_hotplug(wide);
+}
+
 /* === The kernel debugger's lock-free variants === */
 
 static void test_dbg_slots(struct kunit *test)
@@ -1343,6 +1408,7 @@ static struct kunit_case hw_breakpoint_test_cases[] = {
 	KUNIT_CASE(test_wide_hits),
 	KUNIT_CASE(test_move_wide),
 	KUNIT_CASE(test_move_refused),
+	KUNIT_CASE(test_wide_hotplug),
 	KUNIT_CASE(test_dbg_slots),
 	KUNIT_CASE(test_dbg_busy),
 	KUNIT_CASE(test_bad_requests),

@@ -66,7 +66,8 @@ enum stat {
 	ST_MODIFY_IRQS_OFF, ST_WIDE_OK, ST_WIDE_NOSPC, ST_DBG_OK, ST_DBG_BUSY,
 	ST_DBG_NOSPC, ST_RELEASE, ST_FLEX_OFF, ST_FLEX_BUSY, ST_SCHED,
 	ST_SCHED_FLEX_BUSY, ST_CREATE_GROUPED, ST_SCHED_GROUP, ST_MOVED,
-	ST_MOVE_INVAL, ST_MOVE_NMI_BUSY, ST_MAX
+	ST_MOVE_INVAL, ST_MOVE_NMI_BUSY, ST_HP_WIDE, ST_HP_DOWN, ST_HP_UP,
+	ST_HP_UP_NOSPC, ST_MAX
 };
 
 static const char *const stat_name[ST_MAX] = {
@@ -82,6 +83,10 @@ static const char *const stat_name[ST_MAX] = {
 	"moved from interrupts-off context",
 	"move refused (EINVAL, EOPNOTSUPP)",
 	"an NMI's move refused (EBUSY)",
+	"wide registered, following hotplug",
+	"a CPU down: its event gone",
+	"a CPU up: its event made",
+	"a CPU up without its event (ENOSPC)",
 };
 
 static unsigned long long stats[ST_MAX];
@@ -180,15 +185,97 @@ const struct cpumask *cpumask_of(int cpu)
 	return &one[cpu];
 }
 
+/* Set while test_cpu_toggle() runs the callbacks (the lock held for writing). */
+static bool cpus_write_locked;
+
 void cpus_read_lock(void)
 {
 	test_might_sleep("cpus_read_lock");
+	if (cpus_write_locked)
+		fail("%s() in a CPU hotplug callback: deadlock", __func__);
 	cpus_locked++;
 }
 
 void cpus_read_unlock(void)
 {
 	cpus_locked--;
+}
+
+/* The one multi-instance hotplug state: its callbacks and instances. */
+#define TEST_CPUHP_STATE	42
+static int (*cpuhp_online)(unsigned int cpu, struct hlist_node *node);
+static int (*cpuhp_offline)(unsigned int cpu, struct hlist_node *node);
+static struct hlist_node *cpuhp_instances;
+
+int cpuhp_setup_state_multi(enum cpuhp_state state, const char *name,
+			    int (*online)(unsigned int cpu, struct hlist_node *node),
+			    int (*offline)(unsigned int cpu, struct hlist_node *node))
+{
+	test_might_sleep(__func__);
+	if (cpus_locked)
+		fail("%s() with the hotplug lock held: it takes it", __func__);
+	if (cpuhp_online)
+		fail("a second hotplug state set up (%s)", name);
+	cpuhp_online = online;
+	cpuhp_offline = offline;
+	return TEST_CPUHP_STATE;
+}
+
+int cpuhp_state_add_instance_nocalls_cpuslocked(int state,
+						struct hlist_node *node)
+{
+	if (state != TEST_CPUHP_STATE || !cpus_locked)
+		fail("%s(): state %d, hotplug lock held %d", __func__, state,
+		     cpus_locked);
+	node->next = cpuhp_instances;
+	cpuhp_instances = node;
+	return 0;
+}
+
+int cpuhp_state_remove_instance_nocalls(int state, struct hlist_node *node)
+{
+	struct hlist_node **pos;
+
+	test_might_sleep(__func__);
+	if (state != TEST_CPUHP_STATE || cpus_locked)
+		fail("%s(): state %d, hotplug lock held %d", __func__, state,
+		     cpus_locked);
+	for (pos = &cpuhp_instances; *pos && *pos != node; pos = &(*pos)->next)
+		;
+	if (!*pos) {
+		fail("%s() of an instance never added", __func__);
+		return -ENOENT;
+	}
+	*pos = node->next;
+	return 0;
+}
+
+/*
+ * @cpu goes down, or comes up: every instance's callback runs on it, as
+ * the hotplug thread runs them, the lock held for writing; a CPU going
+ * down is still online while they run. None may fail (a CPU is never
+ * kept offline for a breakpoint).
+ */
+static void test_cpu_toggle(int cpu)
+{
+	bool up = !(test_online_mask.bits & (1UL << cpu));
+	int was = test_this_cpu, ret;
+	struct hlist_node *n;
+
+	if (up)
+		test_online_mask.bits |= 1UL << cpu;
+	test_this_cpu = cpu;
+	cpus_write_locked = true;
+	for (n = cpuhp_instances; n; n = n->next) {
+		ret = up ? cpuhp_online(cpu, n) : cpuhp_offline(cpu, n);
+		if (ret)
+			fail("CPU %d going %s: a callback failed (%d)", cpu,
+			     up ? "up" : "down", ret);
+	}
+	cpus_write_locked = false;
+	test_this_cpu = was;
+	if (!up)
+		test_online_mask.bits &= ~(1UL << cpu);
 }
 
 /* Per-CPU elements: their copies, and the live alloc_percpu() blocks. */
@@ -1373,6 +1460,98 @@ static void op_wide(void)
 	}
 }
 
+/*
+ * register_wide_hw_breakpoint_hotplug(): all or nothing on the online
+ * CPUs, as register_wide_hw_breakpoint(); then CPUs go down and come up
+ * four times: a CPU going down loses its event (its slots recounted
+ * free), one coming up gets one exactly when the model says it fits, and
+ * comes up without it otherwise; unregistering leaves nothing.
+ */
+static void op_wide_hotplug(void)
+{
+	struct perf_event *__percpu *events;
+	struct perf_event_attr attr;
+	int cpu, got, expect = 0, round, type;
+	struct model_bp m;
+
+	random_attr(&attr);
+	type = type_of(attr.bp_type);
+	if (!nr_slots[type] || !model_room(nr_cpu_ids))
+		return;
+	m = (struct model_bp){ NULL, -1, 0, type, (int)attr.bp_len, false,
+			       model_flexible(NULL, &attr), (int)attr.bp_len };
+	for_each_online_cpu(cpu) {
+		m.cpu = cpu;
+		if (!model_fits(-1, &m))
+			expect = -ENOSPC;
+	}
+	events = register_wide_hw_breakpoint_hotplug(&attr, NULL, NULL);
+	got = PTR_ERR_OR_ZERO((void __force *)events);
+	if (got != expect) {
+		fail("register_wide_hw_breakpoint_hotplug(): got %d, expected %d",
+		     got, expect);
+		if (!got)
+			unregister_wide_hw_breakpoint_hotplug(events);
+		return;
+	}
+	if (got)
+		return;
+	stats[ST_HP_WIDE]++;
+	for_each_possible_cpu(cpu) {
+		struct perf_event *bp = *per_cpu_ptr(events, cpu);
+
+		if (!!bp != !!(test_online_mask.bits & (1UL << cpu)))
+			fail("hotplug wide breakpoint on CPU %d: %s", cpu,
+			     bp ? "an offline CPU has an event" :
+			     "an online CPU has none");
+		if (bp)
+			model_add(bp, -1, cpu, type, (int)attr.bp_len, false);
+	}
+	check_tables();
+
+	for (round = 0; round < 4 && nr_cpu_ids > 1; round++) {
+		struct perf_event *now;
+		bool up, fits;
+		int old;
+
+		cpu = 1 + rnd(nr_cpu_ids - 1);
+		up = !(test_online_mask.bits & (1UL << cpu));
+		/* Its model entry: the callback frees the event. */
+		now = *per_cpu_ptr(events, cpu);
+		old = now ? now->test_id : -1;
+		m.cpu = cpu;
+		fits = up && model_fits(-1, &m);
+		test_cpu_toggle(cpu);
+		now = *per_cpu_ptr(events, cpu);
+		if (!up) {
+			if (now)
+				fail("CPU %d went down and keeps its event", cpu);
+			if (old >= 0)
+				model_del(old);
+			stats[ST_HP_DOWN]++;
+		} else {
+			if (!!now != fits)
+				fail("CPU %d came up %s its event; the model says it %s",
+				     cpu, now ? "with" : "without",
+				     fits ? "fits" : "does not fit");
+			if (now)
+				model_add(now, -1, cpu, type, (int)attr.bp_len,
+					  false);
+			stats[now ? ST_HP_UP : ST_HP_UP_NOSPC]++;
+		}
+		check_tables();
+	}
+
+	for_each_possible_cpu(cpu) {
+		struct perf_event *bp = *per_cpu_ptr(events, cpu);
+
+		if (bp)
+			model_del(bp->test_id);
+	}
+	unregister_wide_hw_breakpoint_hotplug(events);
+	check_tables();
+}
+
 static void op_dbg(void)
 {
 	struct perf_event *bp = calloc(1, sizeof(*bp));
@@ -1798,8 +1977,10 @@ static void walk(const struct machine *mc, unsigned long long ops)
 			op_mode();
 		else if (r < 98)
 			op_schedule();
+		else if (r < 99)
+			op_wide_hotplug();
 		else if (mc->cpus > 1)	/* a CPU goes away or comes back */
-			test_online_mask.bits ^= 1UL << (1 + rnd(mc->cpus - 1));
+			test_cpu_toggle(1 + rnd(mc->cpus - 1));
 		check_tables();
 	}
 	machine_down();

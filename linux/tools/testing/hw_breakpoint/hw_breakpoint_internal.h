@@ -102,6 +102,11 @@ static inline void *kcalloc(size_t n, size_t size, unsigned int gfp)
 	return test_alloc(n, size);
 }
 
+static inline void *kzalloc(size_t size, unsigned int gfp)
+{
+	return test_alloc(1, size);
+}
+
 #define kfree(p)		test_free(p)
 
 #define MAX_ERRNO		4095
@@ -218,6 +223,69 @@ void cpus_read_lock(void);
 void cpus_read_unlock(void);
 
 /*
+ * CPU hotplug: one multi-instance state. The walk brings CPUs down and
+ * up through test_cpu_toggle(), which calls its callbacks for every
+ * instance as the hotplug thread would, the hotplug lock held for
+ * writing; adding an instance needs it held for reading, removing one
+ * takes it.
+ */
+struct hlist_node {
+	struct hlist_node	*next;
+};
+
+#define hlist_entry(ptr, type, member)	container_of(ptr, type, member)
+
+enum cpuhp_state { CPUHP_AP_ONLINE_DYN = 1 };
+
+int cpuhp_setup_state_multi(enum cpuhp_state state, const char *name,
+			    int (*online)(unsigned int cpu, struct hlist_node *node),
+			    int (*offline)(unsigned int cpu, struct hlist_node *node));
+int cpuhp_state_add_instance_nocalls_cpuslocked(int state,
+						struct hlist_node *node);
+int cpuhp_state_remove_instance_nocalls(int state, struct hlist_node *node);
+
+/*
+ * Doubly linked lists, as <linux/list.h> (what the allocator uses). A
+ * LIST_HEAD() starts zeroed and counts as empty until its first add.
+ */
+struct list_head {
+	struct list_head *next, *prev;
+};
+
+#define LIST_HEAD(name)	struct list_head name = { }
+
+static inline struct list_head *test_list_first(struct list_head *head)
+{
+	return head->next ? head->next : head;
+}
+
+#define list_for_each_entry(pos, head, member)				\
+	for (struct list_head *__h = (head), *__c = test_list_first(__h); \
+	     __c != __h &&						\
+	     ((pos) = container_of(__c, typeof((pos)[0]), member), 1);	\
+	     __c = __c->next)
+
+static inline void list_add(struct list_head *new, struct list_head *head)
+{
+	if (!head->next) {
+		head->next = head;
+		head->prev = head;
+	}
+	new->next = head->next;
+	new->prev = head;
+	head->next->prev = new;
+	head->next = new;
+}
+
+static inline void list_del(struct list_head *entry)
+{
+	entry->prev->next = entry->next;
+	entry->next->prev = entry->prev;
+	entry->next = NULL;
+	entry->prev = NULL;
+}
+
+/*
  * Per-CPU data. A DEFINE_PER_CPU() variable is an ordinary one, never
  * used directly: each element per_cpu_ptr() is asked for gets
  * TEST_NR_CPUS copies of its own on first use, found by its address (the
@@ -309,6 +377,8 @@ static inline bool mutex_is_locked(struct mutex *m)
 {
 	return m->holders.writer;
 }
+
+#define DEFINE_MUTEX(name)	struct mutex name = { }
 
 static inline void percpu_down_write(struct percpu_rw_semaphore *s)
 {
