@@ -2,11 +2,14 @@
 /*
  * "make run": show a watchpoint firing, once through perf_event_open (who
  * wrote the variable, sampled from the ring buffer) and once through
- * ptrace, the way a debugger sets it.
+ * ptrace, the way a debugger sets it; then flexible and range
+ * watchpoints, and a watch probe on a kernel variable from tracefs.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
+#include <time.h>
 #include "hwbp_guest.h"
 
 #define RING_PAGES	8
@@ -297,6 +300,64 @@ static int demo_range(void)
 }
 #endif
 
+#define TRACEFS	"/sys/kernel/tracing"
+
+static int tracefs_write(const char *file, const char *text)
+{
+	FILE *f = fopen(file, "a");
+	int ret;
+
+	if (!f)
+		return -1;
+	ret = fputs(text, f) < 0 ? -1 : 0;
+	if (fclose(f))
+		ret = -1;
+	return ret;
+}
+
+/*
+ * A watch probe from the shell's point of view: the kernel's writes of
+ * jiffies for a second, each with the writer's ip and the value.
+ */
+static int demo_wprobe(void)
+{
+	const char *def = "w:jw w@jiffies v=$value\n";
+	char line[512];
+	time_t end;
+	int n = 0;
+	FILE *f;
+
+	mount("nodev", TRACEFS, "tracefs", 0, NULL);
+	printf("== watch probe (tracefs): echo '%.*s' >> dynamic_events\n",
+	       (int)strlen(def) - 1, def);
+	tracefs_write(TRACEFS "/trace", "");
+	if (tracefs_write(TRACEFS "/dynamic_events", def)) {
+		printf("   %s (no watch-probe events in this kernel)\n",
+		       strerror(errno));
+		return 1;
+	}
+	if (tracefs_write(TRACEFS "/events/wprobes/jw/enable", "1")) {
+		printf("   enable: %s\n", strerror(errno));
+		tracefs_write(TRACEFS "/dynamic_events", "-:wprobes/jw\n");
+		return 1;
+	}
+	for (end = time(NULL) + 1; time(NULL) <= end;)
+		;	/* a busy CPU ticks every jiffy */
+	tracefs_write(TRACEFS "/events/wprobes/jw/enable", "0");
+	f = fopen(TRACEFS "/trace", "r");
+	while (f && fgets(line, sizeof(line), f)) {
+		if (!strstr(line, " jw: ("))
+			continue;
+		if (n++ < 3)
+			printf("   %s", line);
+	}
+	if (f)
+		fclose(f);
+	printf("   ... %d writes of jiffies in about a second, by the tick\n", n);
+	tracefs_write(TRACEFS "/dynamic_events", "-:wprobes/jw\n");
+	return n == 0;
+}
+
 int main(void)
 {
 	int bad = demo_perf();
@@ -304,6 +365,7 @@ int main(void)
 	bad |= demo_ptrace();
 	bad |= demo_flexible();
 	bad |= demo_range();
+	bad |= demo_wprobe();
 	printf("== demo %s\n", bad ? "FAILED" : "done: every watchpoint fired");
 	writer_end();
 	return bad;
