@@ -26,6 +26,7 @@
 #include <linux/ctype.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/kallsyms.h>
+#include <linux/kprobes.h>
 #include <linux/log2.h>
 #include <linux/module.h>
 #include <linux/perf_event.h>
@@ -139,8 +140,10 @@ static bool trace_wprobe_match(const char *system, const char *event,
  * The fetch code. $addr is FETCH_OP_EDATA at offset 0: the hit handler
  * passes a pointer to the address the watchpoint watches as entry data.
  * The code comes from the parser, not from user space: it is not checked.
+ * The hit path is in .kprobes.text: a kprobe there would trap inside the
+ * debug exception.
  */
-static int
+static int __kprobes
 process_fetch_insn(struct fetch_insn *code, void *rec, void *edata,
 		   void *dest, void *base)
 {
@@ -174,11 +177,10 @@ retry:
 
 	return process_fetch_insn_bottom(code, val, dest, base);
 }
-NOKPROBE_SYMBOL(process_fetch_insn)
 
-static void wprobe_trace_hit(struct trace_wprobe *wp, struct pt_regs *regs,
-			     unsigned long *addr,
-			     struct trace_event_file *file)
+static void __kprobes wprobe_trace_hit(struct trace_wprobe *wp,
+				       struct pt_regs *regs, unsigned long *addr,
+				       struct trace_event_file *file)
 {
 	struct wprobe_trace_entry_head *entry;
 	struct trace_event_buffer fbuffer;
@@ -198,10 +200,9 @@ static void wprobe_trace_hit(struct trace_wprobe *wp, struct pt_regs *regs,
 	store_trace_args(&entry[1], &wp->tp, regs, addr, sizeof(*entry), dsize);
 	trace_event_buffer_commit(&fbuffer);
 }
-NOKPROBE_SYMBOL(wprobe_trace_hit);
 
-static void wprobe_perf_hit(struct trace_wprobe *wp, struct pt_regs *regs,
-			    unsigned long *addr)
+static void __kprobes wprobe_perf_hit(struct trace_wprobe *wp,
+				      struct pt_regs *regs, unsigned long *addr)
 {
 	struct trace_event_call *call = trace_probe_event_call(&wp->tp);
 	struct wprobe_trace_entry_head *entry;
@@ -226,7 +227,6 @@ static void wprobe_perf_hit(struct trace_wprobe *wp, struct pt_regs *regs,
 	perf_trace_buf_submit(entry, size, rctx, call->event.type, 1, regs,
 			      head, NULL);
 }
-NOKPROBE_SYMBOL(wprobe_perf_hit);
 
 /*
  * The watchpoint's overflow handler: one event per hit, on the CPU that
@@ -234,8 +234,9 @@ NOKPROBE_SYMBOL(wprobe_perf_hit);
  * the access, with the ip of the next instruction; arm64 before it, at
  * the accessing instruction).
  */
-static void wprobe_hit(struct perf_event *bp, struct perf_sample_data *data,
-		       struct pt_regs *regs)
+static void __kprobes wprobe_hit(struct perf_event *bp,
+				 struct perf_sample_data *data,
+				 struct pt_regs *regs)
 {
 	struct trace_wprobe *wp = bp->overflow_handler_context;
 	unsigned int flags = trace_probe_load_flag(&wp->tp);
@@ -250,7 +251,6 @@ static void wprobe_hit(struct perf_event *bp, struct perf_sample_data *data,
 	if (flags & TP_FLAG_PROFILE)
 		wprobe_perf_hit(wp, regs, &addr);
 }
-NOKPROBE_SYMBOL(wprobe_hit);
 
 static void wprobe_attr(struct trace_wprobe *wp, struct perf_event_attr *attr)
 {
@@ -403,6 +403,7 @@ static int wprobe_define_fields(struct trace_event_call *event_call)
 		return -ENOENT;
 
 	DEFINE_FIELD(unsigned long, ip, FIELD_STRING_IP, 0);
+
 	return traceprobe_define_arg_fields(event_call, sizeof(field), tp);
 }
 
