@@ -207,7 +207,78 @@ else
 	result 0 "with the probe gone the module unloads"
 fi
 
-# 6. Definitions the kernel refuses, each with its error_log message and
+# 6. set_wprobe from a kprobe on the module's function: the watch probe
+# follows the object the function is handed (obj->val is 8 bytes in) and
+# records the function's write to it; clear_wprobe sends it back.
+modprobe wprobe_test
+base=$(awk '$3 == "wprobe_test_objs" { print $1 }' /proc/kallsyms | head -n 1)
+var=$(awk '$3 == "wprobe_test_value" { print $1 }' /proc/kallsyms | head -n 1)
+define 'w:wv w@wprobe_test_value a=$addr'
+echo 'p:kprobes/poke wprobe_test_poke obj=$arg1 val=$arg2:s32' >> $T/kprobe_events
+if echo 'set_wprobe:wv:obj+8 if val < 100' > $T/events/kprobes/poke/trigger; then
+	result 1 "set_wprobe:wv:obj+8 on a kprobe is accepted"
+else
+	result 0 "set_wprobe:wv:obj+8 on a kprobe is accepted"
+fi
+eq "the trigger file lists it" "$(grep -v '^#' $T/events/kprobes/poke/trigger)" \
+	'set_wprobe:wprobes/wv:obj+8 if val < 100'
+eq "the trigger arms the watch probe (in_use)" "$(cat $in_use)" 1
+echo > $T/trace
+echo 1 > $T/events/wprobes/wv/enable
+for v in 11 22 33; do
+	taskset -c 0 sh -c "echo $v > $P/poke"
+done
+echo 0 > $T/events/wprobes/wv/enable
+grep ' wv: (' $T/trace > $W/wv
+n=$(grep -c ' wv: (wprobe_test_poke+0x' $W/wv)
+eq "three pokes, three writes seen in wprobe_test_poke" "$n" 3
+a=$(sed -n 's/.* a=0x\([0-9a-f]*\).*/\1/p' $W/wv | tr '\n' ' ')
+want="$(printf '%x %x %x ' $((0x$base + 8)) $((0x$base + 24)) $((0x$base + 8)))"
+eq "each at its object's val (wprobe_test_objs+8, +24, +8)" "$a" "$want"
+[ "$n" = 3 ] || show $W/wv $T/trace
+if echo '-:wprobes/wv' >> $T/dynamic_events 2>/dev/null; then
+	result 0 "a watch probe a trigger uses cannot be removed"
+else
+	result 1 "a watch probe a trigger uses cannot be removed"
+fi
+# clear_wprobe on the large values: back to the variable it was defined
+# on, so the poke's write is not seen and a write of the variable is.
+if echo 'clear_wprobe:wv if val >= 100' >> $T/events/kprobes/poke/trigger; then
+	result 1 "clear_wprobe:wv beside it is accepted"
+else
+	result 0 "clear_wprobe:wv beside it is accepted"
+fi
+echo > $T/trace
+echo 1 > $T/events/wprobes/wv/enable
+taskset -c 0 sh -c "echo 44 > $P/poke"
+taskset -c 0 sh -c "echo 200 > $P/poke"
+taskset -c 0 sh -c "echo 55 > $P/value"
+echo 0 > $T/events/wprobes/wv/enable
+a=$(grep ' wv: (' $T/trace | sed -n 's/.* a=0x\([0-9a-f]*\).*/\1/p' | tr '\n' ' ')
+want="$(printf '%x %x ' $((0x$base + 24)) $((0x$var)))"
+eq "set, clear, then the variable's write: events at obj[1].val and the variable" "$a" "$want"
+[ "$a" = "$want" ] || show $T/trace
+echo '!clear_wprobe:wv' > $T/events/kprobes/poke/trigger
+echo '!set_wprobe:wv:obj+8' > $T/events/kprobes/poke/trigger
+eq "without the triggers, the disabled watch probe holds nothing (in_use)" "$(cat $in_use)" 0
+refused_trigger() {
+	if echo "$1" > $T/events/kprobes/poke/trigger 2>/dev/null; then
+		result 0 "trigger '$1' is refused"
+		echo "!$1" > $T/events/kprobes/poke/trigger
+	else
+		result 1 "trigger '$1' is refused"
+	fi
+}
+refused_trigger 'set_wprobe:no_such_wprobe:obj'
+refused_trigger 'set_wprobe:wv:no_such_field'
+refused_trigger 'set_wprobe:wv'
+refused_trigger 'set_wprobe:wv:obj:5'
+echo '-:kprobes/poke' >> $T/dynamic_events
+echo '-:wprobes/wv' >> $T/dynamic_events
+eq "triggers and probes gone, in_use" "$(cat $in_use)" 0
+rmmod wprobe_test
+
+# 7. Definitions the kernel refuses, each with its error_log message and
 # no event and no register left behind.
 refused() {
 	echo > $T/error_log

@@ -14,12 +14,19 @@
  * watch probe holds no debug register. Documentation/trace/wprobetrace.rst
  * describes the interface.
  *
- * Locking: event_mutex serialises creation, removal, enabling and
- * disabling (the dyn_event and trace_event callbacks all run under it),
- * and so guards trace_wprobe::bps. The hit handler runs in the debug
- * exception with interrupts off; it reaches the event's files through
- * the RCU list trace_probe_add_file() maintains, and the watchpoints are
- * unregistered (no handler running or to come) before the last file goes.
+ * Locking: event_mutex serialises registration, removal, enabling and
+ * disabling (the dyn_event free and trace_event reg callbacks run under
+ * it; creation takes it to register), and so guards the writes of
+ * trace_wprobe::bps, which set_wprobe reads without it (see
+ * wprobe_trigger()). The hit handler runs in the debug exception with
+ * interrupts off; it reaches the event's files through the RCU list
+ * trace_probe_add_file() maintains, and the watchpoints are unregistered
+ * (no handler running or to come) before the last file goes.
+ *
+ * Arming takes the CPU contexts' perf mutexes (cpuctx_mutex, a lockdep
+ * class of its own) under event_mutex; perf takes event_mutex under a
+ * task context's mutex (perf_trace_destroy() at task exit), never under a
+ * CPU context's, so the two orders do not meet.
  */
 #define pr_fmt(fmt)	"trace_wprobe: " fmt
 
@@ -31,6 +38,7 @@
 #include <linux/module.h>
 #include <linux/perf_event.h>
 #include <linux/rculist.h>
+#include <linux/security.h>
 #include <linux/uaccess.h>
 
 #include "trace_dynevent.h"
@@ -47,6 +55,8 @@ struct trace_wprobe {
 	struct perf_event * __percpu *bps;
 	/* The module whose memory is watched, held while the probe exists. */
 	struct module		*mod;
+	/* The location as it was written, for match(). */
+	const char		*spec;
 	/* The symbol the address came from, or NULL for a plain address. */
 	const char		*symbol;
 	long			offset;
@@ -131,7 +141,7 @@ static bool trace_wprobe_match(const char *system, const char *event,
 	if (!argc)
 		return true;
 	wprobe_spec(wp, buf, sizeof(buf));
-	if (strcmp(buf, argv[0]))
+	if (strcmp(buf, argv[0]) && strcmp(wp->spec, argv[0]))
 		return false;
 	return trace_probe_match_command_args(&wp->tp, argc - 1, argv + 1);
 }
@@ -273,7 +283,7 @@ static int wprobe_arm(struct trace_wprobe *wp)
 	bps = register_wide_hw_breakpoint_hotplug(&attr, wprobe_hit, wp);
 	if (IS_ERR(bps))
 		return PTR_ERR(bps);
-	wp->bps = bps;
+	WRITE_ONCE(wp->bps, bps);
 	return 0;
 }
 
@@ -284,7 +294,7 @@ static void wprobe_disarm(struct trace_wprobe *wp)
 	if (!wp->bps)
 		return;
 	unregister_wide_hw_breakpoint_hotplug(wp->bps);
-	wp->bps = NULL;
+	WRITE_ONCE(wp->bps, NULL);
 }
 
 /*
@@ -422,6 +432,7 @@ static void free_trace_wprobe(struct trace_wprobe *wp)
 		return;
 	trace_probe_cleanup(&wp->tp);
 	module_put(wp->mod);
+	kfree(wp->spec);
 	kfree(wp->symbol);
 	kfree(wp);
 }
@@ -452,6 +463,11 @@ static int register_trace_wprobe(struct trace_wprobe *wp)
 {
 	struct trace_event_call *call = trace_probe_event_call(&wp->tp);
 	int ret;
+
+	/* A watch probe reads kernel memory, as a kprobe does. */
+	ret = security_locked_down(LOCKDOWN_KPROBES);
+	if (ret)
+		return ret;
 
 	guard(mutex)(&event_mutex);
 
@@ -668,8 +684,10 @@ static const char *wprobe_value_type(struct trace_wprobe *wp)
 		return "x16";
 	case 4:
 		return "x32";
-	default:
+	case 8:
 		return "x64";
+	default:
+		return DEFAULT_FETCH_TYPE_STR;
 	}
 }
 
@@ -720,6 +738,10 @@ static int __trace_wprobe_create(int argc, const char *argv[])
 	}
 
 	argc -= 2;
+	if (argc > MAX_TRACE_ARGS) {
+		ret = -E2BIG;
+		goto out_log;
+	}
 	wp = kzalloc(struct_size(wp, tp.args, argc), GFP_KERNEL);
 	if (!wp) {
 		ret = -ENOMEM;
@@ -730,6 +752,10 @@ static int __trace_wprobe_create(int argc, const char *argv[])
 	trace_probe_log_set_index(1);
 	ret = wprobe_parse_spec(wp, argv[1]);
 	if (ret)
+		goto out_free;
+	ret = -ENOMEM;
+	wp->spec = kstrdup(argv[1], GFP_KERNEL);
+	if (!wp->spec)
 		goto out_free;
 	ret = wprobe_get_module(wp);
 	if (ret) {
@@ -796,8 +822,311 @@ static int trace_wprobe_create(const char *raw_command)
 	return trace_probe_create(raw_command, __trace_wprobe_create);
 }
 
+/*
+ * Event triggers that move a watch probe from another event:
+ *
+ *	set_wprobe:[GROUP/]WPROBE:FIELD[+|-OFFSET] [if FILTER]
+ *	clear_wprobe:[GROUP/]WPROBE[:FIELD[+|-OFFSET]] [if FILTER]
+ *
+ * set_wprobe points the watch probe, on the CPU where the triggering event
+ * fires, at the address in FIELD of that event's record plus OFFSET (a
+ * kprobe's pointer argument, say), with modify_wide_hw_breakpoint_local():
+ * from the trigger's own context, without sleeping. clear_wprobe points it
+ * back at the address it was defined with, or, given a FIELD, only if it
+ * watches that field's address now. The other CPUs keep watching what they
+ * watched.
+ *
+ * While a trigger exists it holds a reference on the watch probe's event
+ * (which cannot be removed) and enables it in soft mode: the watchpoint is
+ * armed on every CPU, and its hits are recorded once the event itself is
+ * enabled.
+ */
+struct wprobe_trigger {
+	struct trace_wprobe		*wp;
+	struct trace_event_file		*wp_file;	/* in the trigger's instance */
+	struct ftrace_event_field	*field;		/* NULL: clear_wprobe, any */
+	long				offset;
+	bool				set;
+};
+
+#define SET_WPROBE_STR		"set_wprobe"
+#define CLEAR_WPROBE_STR	"clear_wprobe"
+
+static void __kprobes wprobe_trigger(struct event_trigger_data *data,
+				     struct trace_buffer *buffer, void *rec,
+				     struct ring_buffer_event *rbe)
+{
+	struct wprobe_trigger *wt = data->private_data;
+	struct perf_event * __percpu *bps = READ_ONCE(wt->wp->bps);
+	unsigned long addr = wt->wp->addr, at = 0;
+	struct perf_event *bp;
+
+	if (!rec || !bps)
+		return;
+	if (wt->field)
+		at = *(unsigned long *)(rec + wt->field->offset) + wt->offset;
+	if (!wt->set) {
+		bp = *this_cpu_ptr(bps);
+		if (!bp || (wt->field && READ_ONCE(bp->attr.bp_addr) != at))
+			return;
+	} else {
+		addr = at;
+	}
+	/* A refused address (user memory, misaligned) leaves it as it was. */
+	modify_wide_hw_breakpoint_local(bps, addr);
+}
+
+static int wprobe_trigger_init(struct event_trigger_data *data)
+{
+	data->ref++;
+	return 0;
+}
+
+static void wprobe_trigger_free(struct event_trigger_data *data)
+{
+	struct wprobe_trigger *wt = data->private_data;
+
+	if (WARN_ON_ONCE(data->ref <= 0))
+		return;
+	if (--data->ref)
+		return;
+	/* No CPU is still in wprobe_trigger() with the watchpoints. */
+	synchronize_rcu();
+	trace_event_enable_disable(wt->wp_file, 0, 1);
+	trace_event_put_ref(wt->wp_file->event_call);
+	trigger_data_free(data);
+	kfree(wt);
+}
+
+static int wprobe_trigger_print(struct seq_file *m,
+				struct event_trigger_data *data)
+{
+	struct wprobe_trigger *wt = data->private_data;
+
+	seq_printf(m, "%s:%s/%s", wt->set ? SET_WPROBE_STR : CLEAR_WPROBE_STR,
+		   trace_probe_group_name(&wt->wp->tp),
+		   trace_probe_name(&wt->wp->tp));
+	if (wt->field) {
+		seq_printf(m, ":%s", wt->field->name);
+		if (wt->offset)
+			seq_printf(m, "%+ld", wt->offset);
+	}
+	if (data->filter_str)
+		seq_printf(m, " if %s", data->filter_str);
+	seq_putc(m, '\n');
+	return 0;
+}
+
+/* One trigger per command and watch probe on an event. */
+static struct event_trigger_data *
+wprobe_trigger_find(struct trace_event_file *file,
+		    struct event_trigger_data *like)
+{
+	struct wprobe_trigger *wt = like->private_data;
+	struct event_trigger_data *iter;
+
+	list_for_each_entry(iter, &file->triggers, list) {
+		struct wprobe_trigger *it = iter->private_data;
+
+		if (iter->cmd_ops == like->cmd_ops && it->wp == wt->wp)
+			return iter;
+	}
+	return NULL;
+}
+
+static int wprobe_trigger_reg(char *glob, struct event_trigger_data *data,
+			      struct trace_event_file *file)
+{
+	int ret;
+
+	lockdep_assert_held(&event_mutex);
+	if (wprobe_trigger_find(file, data))
+		return -EEXIST;
+	ret = data->cmd_ops->init(data);
+	if (ret < 0)
+		return ret;
+	list_add_rcu(&data->list, &file->triggers);
+	update_cond_flag(file);
+	ret = trace_event_trigger_enable_disable(file, 1);
+	if (ret < 0) {
+		list_del_rcu(&data->list);
+		update_cond_flag(file);
+		data->cmd_ops->free(data);
+	}
+	return ret;
+}
+
+static void wprobe_trigger_unreg(char *glob, struct event_trigger_data *test,
+				 struct trace_event_file *file)
+{
+	struct event_trigger_data *data;
+
+	lockdep_assert_held(&event_mutex);
+	data = wprobe_trigger_find(file, test);
+	if (!data)
+		return;
+	list_del_rcu(&data->list);
+	trace_event_trigger_enable_disable(file, 0);
+	update_cond_flag(file);
+	data->cmd_ops->free(data);
+}
+
+/* "[GROUP/]EVENT": the watch probe and its file in @tr. */
+static int wprobe_trigger_target(struct trace_array *tr, char *name,
+				 struct wprobe_trigger *wt)
+{
+	const char *group = WPROBE_EVENT_SYSTEM, *event = name;
+	char *slash = strchr(name, '/');
+
+	if (slash) {
+		*slash = '\0';
+		group = name;
+		event = slash + 1;
+	}
+	wt->wp = find_trace_wprobe(event, group);
+	if (!wt->wp)
+		return -ENOENT;
+	wt->wp_file = find_event_file(tr, group, event);
+	return wt->wp_file ? 0 : -ENOENT;
+}
+
+/* "FIELD[+|-OFFSET]" of @file's event, a field holding an address. */
+static int wprobe_trigger_field(struct trace_event_file *file, char *spec,
+				struct wprobe_trigger *wt)
+{
+	char *sign = strpbrk(spec, "+-");
+
+	if (sign) {
+		if (kstrtol(sign, 0, &wt->offset))
+			return -EINVAL;
+		*sign = '\0';
+	}
+	wt->field = trace_find_event_field(file->event_call, spec);
+	/* An address: a plain field of the size of a pointer. */
+	if (!wt->field || wt->field->filter_type != FILTER_OTHER ||
+	    wt->field->size != sizeof(unsigned long))
+		return -EINVAL;
+	return 0;
+}
+
+static int wprobe_trigger_parse(struct event_command *cmd_ops,
+				struct trace_event_file *file, char *glob,
+				char *cmd, char *param_and_filter)
+{
+	struct event_trigger_data *data;
+	struct wprobe_trigger *wt;
+	char *param, *filter, *target, *field;
+	bool remove = event_trigger_check_remove(glob);
+	int ret;
+
+	if (event_trigger_empty_param(param_and_filter))
+		return -EINVAL;
+	ret = event_trigger_separate_filter(param_and_filter, &param, &filter,
+					    true);
+	if (ret)
+		return ret;
+	target = strsep(&param, ":");
+	field = strsep(&param, ":");
+	/* No count: a move is not worth rationing, and FIELD is required. */
+	if (param || (!field && !strcmp(cmd, SET_WPROBE_STR)))
+		return -EINVAL;
+
+	wt = kzalloc(sizeof(*wt), GFP_KERNEL);
+	if (!wt)
+		return -ENOMEM;
+	wt->set = !strcmp(cmd, SET_WPROBE_STR);
+	ret = wprobe_trigger_target(file->tr, target, wt);
+	if (!ret && field)
+		ret = wprobe_trigger_field(file, field, wt);
+	if (ret)
+		goto out_free_wt;
+
+	ret = -ENOMEM;
+	data = trigger_data_alloc(cmd_ops, cmd, NULL, wt);
+	if (!data)
+		goto out_free_wt;
+	if (remove) {
+		event_trigger_unregister(cmd_ops, file, glob + 1, data);
+		trigger_data_free(data);
+		kfree(wt);
+		return 0;
+	}
+
+	/*
+	 * Our reference: before the trigger is registered the unwinding below
+	 * drops what it took; after, free() drops everything.
+	 */
+	event_trigger_init(data);
+	ret = event_trigger_set_filter(cmd_ops, file, filter, data);
+	if (ret < 0)
+		goto out_free_data;
+	ret = -EBUSY;
+	if (!trace_event_try_get_ref(wt->wp_file->event_call))
+		goto out_reset_filter;
+	ret = trace_event_enable_disable(wt->wp_file, 1, 1);
+	if (ret < 0)
+		goto out_soft;
+	ret = event_trigger_register(cmd_ops, file, glob, data);
+	if (ret < 0)
+		goto out_free_data_armed;
+	wprobe_trigger_free(data);
+	return 0;
+
+out_free_data_armed:
+	/* The references are the trigger's now: its free() drops them. */
+	event_trigger_reset_filter(cmd_ops, data);
+	wprobe_trigger_free(data);
+	return ret;
+out_soft:
+	/* A failed enable (no register free) has left soft mode counted. */
+	trace_event_enable_disable(wt->wp_file, 0, 1);
+	trace_event_put_ref(wt->wp_file->event_call);
+out_reset_filter:
+	event_trigger_reset_filter(cmd_ops, data);
+out_free_data:
+	trigger_data_free(data);
+out_free_wt:
+	kfree(wt);
+	return ret;
+}
+
+static struct event_command wprobe_set_cmd = {
+	.name		= SET_WPROBE_STR,
+	.trigger_type	= ETT_WPROBE,
+	.flags		= EVENT_CMD_FL_NEEDS_REC,
+	.parse		= wprobe_trigger_parse,
+	.reg		= wprobe_trigger_reg,
+	.unreg		= wprobe_trigger_unreg,
+	.set_filter	= set_trigger_filter,
+	.trigger	= wprobe_trigger,
+	.init		= wprobe_trigger_init,
+	.free		= wprobe_trigger_free,
+	.print		= wprobe_trigger_print,
+};
+
+static struct event_command wprobe_clear_cmd = {
+	.name		= CLEAR_WPROBE_STR,
+	.trigger_type	= ETT_WPROBE,
+	.flags		= EVENT_CMD_FL_NEEDS_REC,
+	.parse		= wprobe_trigger_parse,
+	.reg		= wprobe_trigger_reg,
+	.unreg		= wprobe_trigger_unreg,
+	.set_filter	= set_trigger_filter,
+	.trigger	= wprobe_trigger,
+	.init		= wprobe_trigger_init,
+	.free		= wprobe_trigger_free,
+	.print		= wprobe_trigger_print,
+};
+
 static __init int init_wprobe_trace(void)
 {
-	return dyn_event_register(&trace_wprobe_ops);
+	int ret = dyn_event_register(&trace_wprobe_ops);
+
+	if (ret)
+		return ret;
+	ret = register_event_command(&wprobe_set_cmd);
+	if (ret)
+		return ret;
+	return register_event_command(&wprobe_clear_cmd);
 }
 core_initcall(init_wprobe_trace);

@@ -14,7 +14,7 @@
 #include <linux/moduleparam.h>
 
 struct wprobe_test_obj {
-	unsigned long	pad;
+	unsigned long	pokes;
 	int		val;
 };
 
@@ -25,9 +25,14 @@ MODULE_PARM_DESC(value, "a variable to watch");
 static struct wprobe_test_obj wprobe_test_objs[2];
 static unsigned int wprobe_test_next;
 
-/* Not inlined, so that a kprobe can find it and its argument. */
+/*
+ * Not inlined, so that a kprobe can find it and its argument. The store is
+ * not the first instruction, which a kprobe would single-step out of line
+ * (the watch probe would then report the kprobe's instruction slot).
+ */
 static noinline void wprobe_test_poke(struct wprobe_test_obj *obj, int val)
 {
+	WRITE_ONCE(obj->pokes, obj->pokes + 1);
 	WRITE_ONCE(obj->val, val);
 }
 
