@@ -145,6 +145,41 @@ else
 	show tool.out stat.out
 fi
 
+# ---- perf on a watch-probe event (tracefs w:, our kernel) ----
+
+T=/sys/kernel/tracing
+[ -e $T/dynamic_events ] || mount -t tracefs nodev $T
+if ! echo 'w:pj w@jiffies' >> $T/dynamic_events 2>/dev/null; then
+	result 0 "perf stat -a -e wprobes:pj: no watch-probe event (w:pj w@jiffies refused)"
+	result 0 "perf record -a -e wprobes:pj: no watch-probe event"
+else
+	if [ -n "$hz" ] && "$perf" stat -a -e wprobes:pj -o wp.out -- sleep $secs \
+			>tool.out 2>&1; then
+		rate=$(awk -v hz="$hz" '
+			/wprobes:pj/ { gsub(",", "", $1); hits = $1 }
+			/seconds time elapsed/ { secs = $1 }
+			END { if (secs > 0 && hits != "") printf "%d", hits / secs / hz * 1000 }
+		' wp.out)
+		show wp.out
+		within "perf stat -a -e wprobes:pj (w@jiffies) over sleep $secs, events per second per mille of HZ=$hz" \
+			"$rate" 750 1250
+	else
+		result 0 "perf stat -a -e wprobes:pj sleep $secs failed"
+		show tool.out wp.out
+	fi
+	if "$perf" record -a -e wprobes:pj -o wp.data -- sleep 1 >tool.out 2>&1 &&
+	   "$perf" script -i wp.data >wp.script 2>>tool.out; then
+		n=$(grep -c 'wprobes:pj:' wp.script)
+		head -n 2 wp.script | sed 's/^/# /'
+		within "perf record -a -e wprobes:pj over sleep 1: one sample per write of jiffies, about HZ=$hz" \
+			"$n" $((hz * 3 / 4)) $((hz * 5 / 4))
+	else
+		result 0 "perf record -a -e wprobes:pj failed"
+		show tool.out
+	fi
+	echo '-:wprobes/pj' >> $T/dynamic_events
+fi
+
 # ---- gdb: watch, rwatch, awatch, hbreak ----
 
 # gdb_run ARGS -- COMMANDS...: a batch session on bp_target ARGS, stopped
