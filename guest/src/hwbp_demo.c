@@ -5,6 +5,7 @@
  * ptrace, the way a debugger sets it; then flexible and range
  * watchpoints, and a watch probe on a kernel variable from tracefs.
  */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/mman.h>
@@ -302,17 +303,17 @@ static int demo_range(void)
 
 #define TRACEFS	"/sys/kernel/tracing"
 
+/* As the shell's ">>": glibc's fopen("a") seeks, which tracefs refuses. */
 static int tracefs_write(const char *file, const char *text)
 {
-	FILE *f = fopen(file, "a");
-	int ret;
+	int fd = open(file, O_WRONLY | O_APPEND);
+	ssize_t n;
 
-	if (!f)
+	if (fd < 0)
 		return -1;
-	ret = fputs(text, f) < 0 ? -1 : 0;
-	if (fclose(f))
-		ret = -1;
-	return ret;
+	n = write(fd, text, strlen(text));
+	close(fd);
+	return n == (ssize_t)strlen(text) ? 0 : -1;
 }
 
 /*
@@ -334,6 +335,11 @@ static int demo_wprobe(void)
 	if (tracefs_write(TRACEFS "/dynamic_events", def)) {
 		printf("   %s (no watch-probe events in this kernel)\n",
 		       strerror(errno));
+		f = fopen(TRACEFS "/error_log", "r");
+		while (f && fgets(line, sizeof(line), f))
+			printf("   %s", line);
+		if (f)
+			fclose(f);
 		return 1;
 	}
 	if (tracefs_write(TRACEFS "/events/wprobes/jw/enable", "1")) {
