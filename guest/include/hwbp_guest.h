@@ -3,7 +3,8 @@
  * Helpers shared by the guest programs: opening breakpoint perf events and
  * programming a traced child's debug registers through each arch's ptrace
  * interface (x86: PTRACE_POKEUSER of DR0-DR3/DR7, arm64: the
- * NT_ARM_HW_BREAK / NT_ARM_HW_WATCH regsets).
+ * NT_ARM_HW_BREAK / NT_ARM_HW_WATCH regsets, 32-bit arm:
+ * PTRACE_SETHBPREGS).
  */
 #ifndef HWBP_GUEST_H
 #define HWBP_GUEST_H
@@ -232,8 +233,83 @@ static inline int guest_watch_slots(pid_t pid)
 	return ret ? ret : (int)GUEST_DBG_INFO_SLOTS(st.dbg_info);
 }
 
+#elif defined(__arm__)
+
+/*
+ * 32-bit arm: PTRACE_GETHBPREGS/PTRACE_SETHBPREGS, one 32-bit register a
+ * call. Register 0 is the resource word; breakpoint i's address and
+ * control are 2i+1 and 2i+2, watchpoint i's the same numbers negated.
+ */
+#ifndef PTRACE_GETHBPREGS
+#define PTRACE_GETHBPREGS		29
+#define PTRACE_SETHBPREGS		30
+#endif
+#define GUEST_HBP_BP_ADDR(i)		((long)(i) * 2 + 1)
+#define GUEST_HBP_BP_CTRL(i)		((long)(i) * 2 + 2)
+#define GUEST_HBP_WP_ADDR(i)		(-((long)(i) * 2 + 1))
+#define GUEST_HBP_WP_CTRL(i)		(-((long)(i) * 2 + 2))
+#define GUEST_HBP_INFO_WRPS(info)	(((info) >> 8) & 0xff)
+
+/* DBGBCR/DBGWCR fields as the ptrace interface takes them. */
+#define GUEST_CTRL_ENABLE		(1U << 0)
+#define GUEST_CTRL_PRIV_USER		(2U << 1)
+#define GUEST_CTRL_LSC_SHIFT		3
+#define GUEST_CTRL_LSC_LOAD		1U
+#define GUEST_CTRL_LSC_STORE		2U
+#define GUEST_CTRL_BAS_SHIFT		5
+
+static inline int guest_hbp_set(pid_t pid, long reg, uint32_t val)
+{
+	return ptrace(PTRACE_SETHBPREGS, pid, (void *)reg, &val) ? -errno : 0;
+}
+
+/*
+ * Program breakpoint or watchpoint 0 of a stopped tracee; 0 or -errno.
+ * The address goes in as it is (the kernel aligns it and shifts BAS);
+ * BAS names the length. An execute address with bit 0 set is T32: its
+ * instruction is 2 bytes long as far as BAS goes.
+ */
+static inline int guest_ptrace_watch(pid_t pid, const void *addr,
+				     unsigned int len, enum guest_watch kind)
+{
+	uint32_t a = (uintptr_t)addr, ctrl, lsc;
+	int ret;
+
+	if (kind == GUEST_WATCH_EXEC) {
+		ctrl = GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_USER |
+		       (a & 1 ? 0x3U : 0xfU) << GUEST_CTRL_BAS_SHIFT;
+		ret = guest_hbp_set(pid, GUEST_HBP_BP_ADDR(0), a & ~1U);
+		return ret ? ret : guest_hbp_set(pid, GUEST_HBP_BP_CTRL(0), ctrl);
+	}
+	lsc = kind == GUEST_WATCH_WRITE ? GUEST_CTRL_LSC_STORE :
+	      GUEST_CTRL_LSC_STORE | GUEST_CTRL_LSC_LOAD;
+	ctrl = GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_USER |
+	       lsc << GUEST_CTRL_LSC_SHIFT |
+	       ((1U << len) - 1) << GUEST_CTRL_BAS_SHIFT;
+	ret = guest_hbp_set(pid, GUEST_HBP_WP_ADDR(0), a);
+	return ret ? ret : guest_hbp_set(pid, GUEST_HBP_WP_CTRL(0), ctrl);
+}
+
+/* A control word of 0 disables register 0 of each kind. */
+static inline int guest_ptrace_clear(pid_t pid)
+{
+	int ret = guest_hbp_set(pid, GUEST_HBP_WP_CTRL(0), 0);
+
+	return ret ? ret : guest_hbp_set(pid, GUEST_HBP_BP_CTRL(0), 0);
+}
+
+/* Number of watchpoint registers, from the resource word. */
+static inline int guest_watch_slots(pid_t pid)
+{
+	uint32_t info;
+
+	if (ptrace(PTRACE_GETHBPREGS, pid, (void *)0L, &info))
+		return -errno;
+	return GUEST_HBP_INFO_WRPS(info);
+}
+
 #else
-#error "guest programs support x86_64 and arm64"
+#error "guest programs support x86_64, arm64 and 32-bit arm"
 #endif
 
 /*
@@ -288,6 +364,15 @@ static inline int guest_step_over_watch(pid_t pid, const volatile void *addr,
 	    WSTOPSIG(status) != SIGTRAP ||
 	    guest_ptrace_watch(pid, (const void *)addr, len, GUEST_WATCH_WRITE))
 		return -1;
+#elif defined(__arm__)
+	/*
+	 * 32-bit arm reports before the access too, and has no
+	 * PTRACE_SINGLESTEP to step it with.
+	 */
+	(void)pid;
+	(void)addr;
+	(void)len;
+	return -1;
 #else
 	(void)pid;
 	(void)addr;

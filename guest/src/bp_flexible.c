@@ -11,6 +11,16 @@
  * runs part of the time and perf's time_enabled/time_running scale its
  * count. Writing 0 to the switch restores 6.12's rule (every breakpoint
  * takes a register of its own) once no flexible breakpoint is left.
+ *
+ * On 32-bit arm the suite asks only for what that backend gives user
+ * space with perf's own overflow handler: read-write watchpoints (before
+ * ARMv8 debug the fault status cannot tell a load from a store) of a
+ * task (it steps over a hit with a breakpoint of the task's own, so none
+ * bound to a CPU alone). Under QEMU, which implements no address-mismatch
+ * breakpoints, that step never ends, so a watchpoint would count its
+ * first hit only (stock too): there the loops write no watched word, the
+ * rotation is judged by perf's times alone, and the checks of counts and
+ * of CPU-bound breakpoints skip, named by the suite's expect lines.
  */
 #include <sched.h>
 #include <stdio.h>
@@ -21,6 +31,33 @@
 #define PMU_DIR		"/sys/bus/event_source/devices/breakpoint/"
 #define MAX_EVENTS	16
 #define RUN_NS		1500000000LL	/* guest time each loop runs */
+
+#ifdef __arm__
+#define WATCH_W		HW_BREAKPOINT_RW
+#define EVERY_HIT	0
+#define CPU_BOUND	0
+#define MAX_WATCH_LEN	8ULL
+#else
+#define WATCH_W		HW_BREAKPOINT_W
+#define EVERY_HIT	1
+#define CPU_BOUND	1
+#ifdef __x86_64__
+#define MAX_WATCH_LEN	32ULL		/* a range over 4 registers */
+#else
+#define MAX_WATCH_LEN	(1ULL << 31)	/* arm64: MASK blocks */
+#endif
+#endif
+#define NO_COUNTS	"32-bit arm under QEMU: a watchpoint counts its first hit only"
+#define NO_CPU_BOUND	"32-bit arm: no CPU-bound breakpoint with perf's own handler"
+
+/* A check of what watchpoints counted: skipped where they cannot count. */
+#define count_ok(cond, ...)						\
+	do {								\
+		if (EVERY_HIT)						\
+			tap_ok(cond, __VA_ARGS__);			\
+		else							\
+			tap_skip(NO_COUNTS, __VA_ARGS__);		\
+	} while (0)
 
 /*
  * The watched words, and after them on the same page an unwatched one
@@ -52,7 +89,7 @@ static int open_watch_in(int i, int pinned, int pid, int cpu, int group)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
-		.bp_type = HW_BREAKPOINT_W, .bp_len = 8,
+		.bp_type = WATCH_W, .bp_len = 8,
 		.bp_addr = (uintptr_t)&words[i],
 		.exclude_kernel = 1, .exclude_hv = 1, .pinned = pinned,
 		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
@@ -76,7 +113,10 @@ static int read_event(int fd, struct reading *r)
 	return read(fd, r, sizeof(*r)) == sizeof(*r) ? 0 : -1;
 }
 
-/* Write words[0 .. n-1] in turn for RUN_NS; returns the rounds made. */
+/*
+ * Write words[0 .. n-1] in turn for RUN_NS (where watchpoints cannot
+ * count, the unwatched word only); returns the rounds made.
+ */
 static noinline long write_rounds(int n)
 {
 	long long end = now_ns() + RUN_NS;
@@ -86,7 +126,8 @@ static noinline long write_rounds(int n)
 	while (now_ns() < end) {
 		for (int k = 0; k < 64; k++) {
 			for (i = 0; i < n; i++) {
-				words[i] = rounds;
+				if (EVERY_HIT)
+					words[i] = rounds;
 				page.scrub = rounds;
 			}
 			rounds++;
@@ -209,15 +250,15 @@ static void test_multiplex(int slots, int npinned, int nflex, double tol)
 			 i, r[i].value, rounds, frac, scaled);
 	}
 	if (npinned)
-		tap_ok(exact, "%d pinned + %d flexible: the pinned ones run all the time and count all %ld writes",
-		       npinned, nflex, rounds);
+		count_ok(exact, "%d pinned + %d flexible: the pinned ones run all the time and count all %ld writes",
+			 npinned, nflex, rounds);
 	tap_ok(partial, "%d pinned + %d flexible: each flexible one runs part of the time (0 < running < enabled)",
 	       npinned, nflex);
 	tap_ok(sum > expect_sum * 0.8 && sum < expect_sum * 1.2 + 0.05,
 	       "%d pinned + %d flexible: running fractions add up to %.2f, the %.0f registers left",
 	       npinned, nflex, sum, expect_sum);
-	tap_ok(scaled_ok, "%d pinned + %d flexible: every scaled count within %.0f%% of %ld",
-	       npinned, nflex, tol * 100, rounds);
+	count_ok(scaled_ok, "%d pinned + %d flexible: every scaled count within %.0f%% of %ld",
+		 npinned, nflex, tol * 100, rounds);
 	close_all(fds, n);
 }
 
@@ -282,8 +323,9 @@ static void test_cpu_bound(int slots)
 	struct reading r;
 	long rounds;
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-		tap_skip("one CPU", "CPU-bound pinned watchpoints on CPU 0 fill it");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !CPU_BOUND) {
+		tap_skip(CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
+			 "CPU-bound pinned watchpoints on CPU 0 fill it");
 		return;
 	}
 	for (i = 0; i < slots; i++) {
@@ -410,7 +452,7 @@ static void test_groups(int slots)
  */
 static void test_foreign_group(int slots)
 {
-	int fds[MAX_EVENTS + 2], n = 0, i, fd, ok = 1;
+	int fds[MAX_EVENTS + 2], n = 0, i, fd, ok = 1, counted = 1;
 	struct reading r;
 	long rounds;
 
@@ -436,13 +478,13 @@ static void test_foreign_group(int slots)
 	for (i = 2; i < n; i++) {
 		if (read_event(fds[i], &r))
 			memset(&r, 0, sizeof(r));
-		ok &= r.value == (unsigned long long)rounds &&
-		      r.running == r.enabled;
+		ok &= r.running == r.enabled;
+		counted &= r.value == (unsigned long long)rounds;
 		tap_diag("member %d: %llu of %ld, running %llu of %llu", i,
 			 r.value, rounds, r.running, r.enabled);
 	}
-	tap_ok(ok, "... and the group's watchpoints run all the time and count all %ld writes",
-	       rounds);
+	tap_ok(ok, "... and the group's watchpoints run all the time");
+	count_ok(ok && counted, "... and count all %ld writes", rounds);
 	close_all(fds, n);
 }
 
@@ -498,6 +540,7 @@ static int open_group_share(int slots, int pid, int cpu, int *fds,
 static void test_group_share(int slots)
 {
 	int fds[MAX_EVENTS + 2], n, i, plain, ok = 1, same = 1, sum = 1;
+	int counted;
 	int interval = read_cap("perf_event_mux_interval_ms");
 	struct reading r[MAX_EVENTS + 2];
 	long long rotations;
@@ -522,11 +565,13 @@ static void test_group_share(int slots)
 				 !i ? "pinned" : i == n ? "plain" : "member", i,
 				 r[i].value, rounds, r[i].running, r[i].enabled);
 		}
-		ok &= r[0].value == (unsigned long long)rounds && interval > 0;
+		ok &= interval > 0;
+		counted = r[0].value == (unsigned long long)rounds;
 		rotations = interval > 0 ? r[n].enabled / (interval * 1000000LL) + 2 : 0;
-		for (i = 1; i <= n; i++)
-			ok &= r[i].value > 0 && r[i].running > 0 &&
-			      r[i].running < r[i].enabled;
+		for (i = 1; i <= n; i++) {
+			ok &= r[i].running > 0 && r[i].running < r[i].enabled;
+			counted &= r[i].value > 0;
+		}
 		for (i = 1; i < n; i++) {
 			long long runs = r[i].running + r[n].running;
 			long long counts = r[i].value + r[n].value;
@@ -534,23 +579,26 @@ static void test_group_share(int slots)
 			same &= llabs((long long)(r[i].running - r[1].running)) <=
 				r[1].running / 100;
 			sum &= llabs(runs - (long long)r[i].enabled) <=
-			       (long long)r[i].enabled / 100 &&
-			       llabs(counts - rounds) <= rotations;
+			       (long long)r[i].enabled / 100;
+			counted &= llabs(counts - rounds) <= rotations;
 			if (i == 1)
 				tap_diag("member 1 + plain: %lld counts of %ld rounds, %lld rotations at most",
 					 counts, rounds, rotations);
 		}
-		tap_ok(ok, "1 pinned, a flexible group of %d and a plain flexible one: each runs and counts part of the time, the pinned one all %ld writes",
-		       slots - 1, rounds);
+		tap_ok(ok, "1 pinned, a flexible group of %d and a plain flexible one: each flexible one runs part of the time",
+		       slots - 1);
 		tap_ok(ok && same, "... and the group's members all run for the same time");
-		tap_ok(ok && sum, "... and a member's and the plain one's running times add up to the time enabled, their counts to every round (within one per rotation)");
+		tap_ok(ok && sum, "... and a member's and the plain one's running times add up to the time enabled");
+		count_ok(ok && counted, "... and each counts part of the %ld rounds, a member's and the plain one's counts add up to every round (within one per rotation), the pinned one's to all",
+			 rounds);
 		if (plain >= 0)
 			close(plain);
 		close_all(fds, n);
 	}
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2) {
-		tap_skip("one CPU", "CPU 1: 1 pinned, then a flexible group");
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !CPU_BOUND) {
+		tap_skip(CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
+			 "CPU 1: 1 pinned, then a flexible group");
 		return;
 	}
 	n = open_group_share(slots, -1, 1, fds, "CPU 1");
@@ -596,10 +644,10 @@ static void test_hardware_group(int slots)
 	if (ok)
 		tap_diag("grouped: %llu of %ld, running %llu of %llu", r.value,
 			 rounds, r.running, r.enabled);
-	tap_ok(ok && r.value == (unsigned long long)rounds &&
-	       r.running == r.enabled,
-	       "... and the grouped one runs all the time and counts all %ld writes",
-	       rounds);
+	tap_ok(ok && r.running == r.enabled,
+	       "... and the grouped one runs all the time");
+	count_ok(ok && r.value == (unsigned long long)rounds,
+		 "... and the grouped one counts all %ld writes", rounds);
 	close_all(fds, n);
 	if (grouped >= 0)
 		close(grouped);
@@ -641,10 +689,11 @@ static void test_slots(int slots)
 #endif
 	for (i = 0; i < 5; i++)
 		fds[n++] = open_watch(i, i < 2, 0, -1);
-	fds[n++] = open_watch(5, 1, -1, 1);
+	if (CPU_BOUND)
+		fds[n++] = open_watch(5, 1, -1, 1);
 	for (i = 0; i < n && fds[i] >= 0; i++)
 		;
-	if (!tap_ok(i == n, "a known set of 6 watchpoints opens") ||
+	if (!tap_ok(i == n, "a known set of %d watchpoints opens", n) ||
 	    access(SLOTS_FILE, R_OK)) {
 		tap_skip("no set, or no " SLOTS_FILE, "the slots file lists them");
 		close_all(fds, n);
@@ -689,11 +738,16 @@ static void test_slots(int slots)
 	pin_to_all();
 	tap_ok(found_task == 1, "slots: this task's line, its use 3 of which 1 a flexible share (%d found)",
 	       found_task);
-	tap_ok(found_cpu == 1, "slots: CPU 1 holds 1 pinned CPU-bound register, the busiest task 3, and the rest is free (%d found)",
-	       found_cpu);
 	tap_ok(found_map & 1, "slots: CPU 0's map, where this task runs, holds its 2 pinned and %d flexible watchpoints",
 	       slots - 2 < 3 ? slots - 2 : 3);
-	tap_ok(found_map & 2, "slots: CPU 1's map holds the CPU-bound one alone");
+	if (CPU_BOUND) {
+		tap_ok(found_cpu == 1, "slots: CPU 1 holds 1 pinned CPU-bound register, the busiest task 3, and the rest is free (%d found)",
+		       found_cpu);
+		tap_ok(found_map & 2, "slots: CPU 1's map holds the CPU-bound one alone");
+	} else {
+		tap_skip(NO_CPU_BOUND, "slots: CPU 1 holds 1 pinned CPU-bound register, the busiest task 3, and the rest is free");
+		tap_skip(NO_CPU_BOUND, "slots: CPU 1's map holds the CPU-bound one alone");
+	}
 	close_all(fds, n);
 
 	found_task = 0;
@@ -724,9 +778,8 @@ int main(void)
 	tap_ok(caps_b > 0 && (!expect_shared || caps_b == slots),
 	       "caps/breakpoints %d (x86: the same pool as watchpoints)", caps_b);
 	tap_ok(shared == expect_shared, "caps/shared %d", shared);
-	tap_ok(guest_read_ull(PMU_DIR "caps/max_watch_len") ==
-	       (expect_shared ? 32 : 1ULL << 31),
-	       "caps/max_watch_len %llu (x86 32: a range over 4 registers; arm64 2 GiB: MASK blocks)",
+	tap_ok(guest_read_ull(PMU_DIR "caps/max_watch_len") == MAX_WATCH_LEN,
+	       "caps/max_watch_len %llu (x86 32: a range over 4 registers; arm64 2 GiB: MASK blocks; arm 8)",
 	       guest_read_ull(PMU_DIR "caps/max_watch_len"));
 	tap_ok(pinned_fit() == caps_w, "caps/watchpoints: as many pinned watchpoints fit in this thread (%d)",
 	       caps_w);

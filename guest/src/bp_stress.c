@@ -11,6 +11,18 @@
  * offline), every ptrace write succeeds or finds no room, and the CPU
  * really went offline and back. At the end no slot may be held.
  * "bp_stress SECONDS" sets the duration.
+ *
+ * On 32-bit arm the churn asks only for what that backend gives user
+ * space with perf's own overflow handler: read-write watchpoints (before
+ * ARMv8 debug the fault status cannot tell a load from a store, so
+ * write-only ones need a handler of the caller's) of a task, on every
+ * CPU or one (it steps over a hit with a breakpoint of the task's own,
+ * so none bound to a CPU alone). And under QEMU, which implements no
+ * address-mismatch breakpoints, the backend's step over a hit never
+ * ends: a counting watchpoint counts its first hit only (stock too). So
+ * there the pinned counter is a new watchpoint each round that must see
+ * that round's first write, and each child's inherited watchpoint adds
+ * one, its first write.
  */
 #include <pthread.h>
 #include <fcntl.h>
@@ -22,6 +34,16 @@
 
 #define CHURN_THREADS	4
 #define MAX_OPEN	6
+
+#ifdef __arm__
+#define WATCH_W		HW_BREAKPOINT_RW
+#define CHURN_WHERE	2	/* this task: on every CPU, or on one */
+#define EVERY_HIT	0
+#else
+#define WATCH_W		HW_BREAKPOINT_W
+#define CHURN_WHERE	3	/* and CPU-bound, of no task */
+#define EVERY_HIT	1
+#endif
 
 static volatile int stop;
 static int ncpus;
@@ -76,13 +98,13 @@ static void *churn(void *arg)
 				.exclude_hv = 1, .pinned = (r >> 8) & 1,
 				.disabled = (r >> 9) & 1,
 			};
-			int where = (r >> 10) % 3;
+			int where = (r >> 10) % CHURN_WHERE;
 			int cpu = where ? (int)((r >> 12) % ncpus) : -1;
 			pid_t pid = where == 2 ? -1 : 0;
 			int offline = cpu1_may_be_offline;
 			int fd = perf_bp_open((void *)&churn_vars[id][(r >> 16) % 4],
 					      (r >> 20) & 1 ? HW_BREAKPOINT_RW :
-					      HW_BREAKPOINT_W, 8, pid, cpu, &attr);
+					      WATCH_W, 8, pid, cpu, &attr);
 
 			if (fd >= 0) {
 				pinned[n] = attr.pinned;
@@ -106,7 +128,7 @@ static void *churn(void *arg)
 			struct perf_event_attr attr = {
 				.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
 				.bp_type = (r >> 12) & 1 ? HW_BREAKPOINT_RW :
-					   HW_BREAKPOINT_W,
+					   WATCH_W,
 				.bp_addr = (uintptr_t)&churn_vars[id][(r >> 16) % 4],
 				.bp_len = 8, .sample_period = 1,
 				.exclude_kernel = 1, .exclude_hv = 1,
@@ -136,7 +158,10 @@ static void *churn(void *arg)
 
 static long counter_writes, counter_mismatch;
 
-/* A pinned watchpoint on a private variable counts every write. */
+/*
+ * A pinned watchpoint on a private variable counts every write (on arm:
+ * a new one each round counts the round's first write).
+ */
 static void *counter(void *arg)
 {
 	static volatile uint64_t mine __attribute__((aligned(8)));
@@ -144,22 +169,33 @@ static void *counter(void *arg)
 		.sample_period = 1, .exclude_kernel = 1, .exclude_hv = 1,
 		.pinned = 1,
 	};
-	int fd = perf_bp_open((void *)&mine, HW_BREAKPOINT_W, 8, 0, -1, &attr);
+	int fd = -1;
+	long long expect = 0;
 
 	(void)arg;
-	if (fd < 0) {
-		counter_mismatch = -1;
-		return NULL;
-	}
 	while (!stop) {
+		if (fd < 0) {
+			fd = perf_bp_open((void *)&mine, WATCH_W, 8, 0, -1, &attr);
+			expect = 0;
+		}
+		if (fd < 0) {
+			counter_mismatch = -1;
+			return NULL;
+		}
 		for (int i = 0; i < 1000; i++)
 			mine = i;
 		counter_writes += 1000;
-		if (perf_count(fd) != counter_writes)
+		expect += EVERY_HIT ? 1000 : 1;
+		if (perf_count(fd) != expect)
 			counter_mismatch++;
+		if (!EVERY_HIT) {
+			close(fd);
+			fd = -1;
+		}
 		usleep(1000);
 	}
-	close(fd);
+	if (fd >= 0)
+		close(fd);
 	return NULL;
 }
 
@@ -173,7 +209,7 @@ static void *forker(void *arg)
 		.sample_period = 1, .exclude_kernel = 1, .exclude_hv = 1,
 		.inherit = 1,
 	};
-	int fd = perf_bp_open((void *)&shared, HW_BREAKPOINT_W, 8, 0, -1, &attr);
+	int fd = perf_bp_open((void *)&shared, WATCH_W, 8, 0, -1, &attr);
 
 	(void)arg;
 	if (fd < 0)
@@ -189,7 +225,7 @@ static void *forker(void *arg)
 		if (pid > 0) {
 			waitpid(pid, NULL, 0);
 			forks++;
-			inherit_expected += 100;
+			inherit_expected += EVERY_HIT ? 100 : 1;
 		}
 	}
 	inherit_counted = perf_count(fd);
@@ -296,11 +332,13 @@ int main(int argc, char **argv)
 	       "every valid request got a breakpoint, ENOSPC, or ENODEV on an offline CPU (%ld others)",
 	       undocumented);
 	tap_ok(counter_writes > 0 && counter_mismatch == 0,
-	       "a pinned watchpoint counted %ld writes exactly (%ld mismatches)",
-	       counter_writes, counter_mismatch);
+	       "a pinned watchpoint counted %ld writes exactly (%ld mismatches%s)",
+	       counter_writes, counter_mismatch,
+	       EVERY_HIT ? "" : "; arm: the first of each round");
 	tap_ok(forks > 0 && inherit_counted == inherit_expected,
-	       "an inherited watchpoint summed %ld children's writes: %ld, expected %ld",
-	       forks, inherit_counted, inherit_expected);
+	       "an inherited watchpoint summed %ld children's writes: %ld, expected %ld%s",
+	       forks, inherit_counted, inherit_expected,
+	       EVERY_HIT ? "" : " (arm: one a child)");
 	tap_ok(pokes > 0 && !poke_failures && !spawn_failures,
 	       "the tracer rewrote debug registers %ld times (%ld ENOSPC, %ld failures, %ld tracees not started)",
 	       pokes, poke_refused, poke_failures, spawn_failures);
