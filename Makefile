@@ -12,7 +12,7 @@
 #   make patches                    export the series to build/patches
 #   make lint [ARCH=..] [FULL=1]    checkpatch, kernel-doc, W=1 and sparse
 #                                   (FULL=1: build x86_64 after each patch)
-#   make xbuild                     lint's cross builds alone: arm, powerpc,
+#   make xbuild [ARCH=..]           lint's cross builds alone: arm, powerpc,
 #                                   sh (core + arch objects, W=1, sparse)
 #   make bench [ROUNDS=..] [QUICK=1] [ARCH=..]
 #                                   ours vs stock under QEMU -icount, both
@@ -58,7 +58,7 @@ lint: $(DEPS)
 	@$(HWBP) lint --arch $(ARCH) $(if $(filter 1,$(FULL)),--full)
 
 xbuild: $(DEPS)
-	@$(HWBP) xbuild
+	@$(HWBP) xbuild $(if $(filter arm powerpc sh,$(ARCH)),--arch $(ARCH))
 
 bench: $(DEPS)
 	@$(HWBP) bench --rounds $(or $(ROUNDS),5) $(if $(filter 1,$(QUICK)),--quick) $(if $(filter-out all,$(ARCH)),--arch $(ARCH))
