@@ -656,6 +656,123 @@ static void test_hardware_group(int slots)
 	close(leader);
 }
 
+/*
+ * A group led by a disabled flexible watchpoint on words[i], joined by a
+ * cycles event: perf moves the whole group into the CPU PMU's context,
+ * after the watchpoint was counted as flexible. Returns the leader (the
+ * cycles event in @cycles), or -1 with both closed.
+ */
+static int open_moved_group(int i, int *cycles)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
+		.bp_type = WATCH_W, .bp_len = 8,
+		.bp_addr = (uintptr_t)&words[i], .disabled = 1,
+		.exclude_kernel = 1, .exclude_hv = 1,
+		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
+			       PERF_FORMAT_TOTAL_TIME_RUNNING,
+	};
+	struct perf_event_attr hw = {
+		.type = PERF_TYPE_HARDWARE, .size = sizeof(hw),
+		.config = PERF_COUNT_HW_CPU_CYCLES,
+		.exclude_kernel = 1, .exclude_hv = 1,
+	};
+	int leader = syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+
+	*cycles = -1;
+	if (leader < 0)
+		return -1;
+	*cycles = syscall(SYS_perf_event_open, &hw, 0, -1, leader, 0);
+	if (*cycles < 0) {
+		close(leader);
+		return -1;
+	}
+	return leader;
+}
+
+/*
+ * Moved groups keep the rules. N plain flexible watchpoints and a moved
+ * group: the group runs part of the time (perf rotates its context apart
+ * from the breakpoint PMU's, whose flexible events would otherwise take
+ * every register back at each of their rotations), and so does each
+ * plain one. And 1 pinned watchpoint, a disabled pinned one and N-1
+ * moved groups: enabling the second pinned one, which reschedules the
+ * breakpoint PMU's events alone, finds its register (the moved ones hold
+ * no more than their share), and it counts every write; each moved
+ * group runs part of the time.
+ */
+static void test_moved_group(int slots)
+{
+	int fds[MAX_EVENTS], cyc[MAX_EVENTS], n = 0, i, ok = 1, runs = 1;
+	struct reading r;
+	long rounds;
+
+	fds[0] = open_moved_group(0, &cyc[0]);
+	if (fds[0] < 0) {
+		tap_skip("no hardware cycles event",
+			 "a watchpoint-led group joined by a cycles event runs beside N plain flexible watchpoints");
+		tap_skip("no hardware cycles event",
+			 "a watchpoint-led group joined by a cycles event leaves a pinned watchpoint its register");
+		return;
+	}
+	for (i = 1; i <= slots; i++) {
+		fds[i] = open_watch(i, 0, 0, -1);
+		ok &= fds[i] >= 0;
+	}
+	ok &= !ioctl(fds[0], PERF_EVENT_IOC_ENABLE, 0);
+	rounds = write_rounds(slots + 1);
+	ioctl(fds[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+	for (i = 0; i <= slots; i++) {
+		if (i)
+			ioctl(fds[i], PERF_EVENT_IOC_DISABLE, 0);
+		if (read_event(fds[i], &r))
+			memset(&r, 0, sizeof(r));
+		/* The group may stay in once in: the plain ones cannot. */
+		runs &= r.running > 0 && (!i || r.running < r.enabled);
+		tap_diag("%s %d: %llu of %ld, running %llu of %llu",
+			 i ? "plain" : "moved", i, r.value, rounds, r.running,
+			 r.enabled);
+	}
+	tap_ok(ok && runs, "a watchpoint-led group joined by a cycles event runs beside N plain flexible watchpoints, and each of them part of the time");
+	close_all(fds, slots + 1);
+	close(cyc[0]);
+
+	ok = 1;
+	runs = 1;
+	fds[n++] = open_watch(0, 1, 0, -1);
+	fds[n] = open_watch(1, 1, 0, -1);
+	ok &= fds[n] >= 0 && !ioctl(fds[n], PERF_EVENT_IOC_DISABLE, 0);
+	n++;
+	for (i = 0; i < slots - 1; i++) {
+		fds[n] = open_moved_group(2 + i, &cyc[i]);
+		ok &= fds[n] >= 0 && !ioctl(fds[n], PERF_EVENT_IOC_ENABLE, 0);
+		n++;
+	}
+	/* Every moved group in, as they fit: then the pinned one. */
+	write_rounds(slots + 1);
+	ok &= !ioctl(fds[1], PERF_EVENT_IOC_ENABLE, 0);
+	rounds = write_rounds(slots + 1);
+	for (i = 0; i < n; i++) {
+		if (read_event(fds[i], &r))
+			memset(&r, 0, sizeof(r));
+		if (i == 1)
+			ok &= r.running == r.enabled &&
+			      (!EVERY_HIT || r.value == (unsigned long long)rounds);
+		else if (i > 1)
+			runs &= r.running > 0 && r.running < r.enabled;
+		tap_diag("%s %d: %llu of %ld, running %llu of %llu",
+			 i < 2 ? "pinned" : "moved", i, r.value, rounds,
+			 r.running, r.enabled);
+	}
+	tap_ok(ok, "a watchpoint-led group joined by a cycles event leaves a pinned watchpoint its register: with %d such groups, a second pinned one enabled runs all the time and counts all %ld writes",
+	       slots - 1, rounds);
+	tap_ok(ok && runs, "... and each such group runs part of the time");
+	close_all(fds, n);
+	for (i = 0; i < slots - 1; i++)
+		if (cyc[i] >= 0)
+			close(cyc[i]);
+}
+
 #define SLOTS_FILE	"/sys/kernel/debug/hw_breakpoint/slots"
 
 /* How many registers a slots line's map shows held by kind @c (P or F). */
@@ -801,6 +918,8 @@ int main(void)
 	check_installed("after the group shares");
 	test_hardware_group(slots);
 	check_installed("after the hardware-led group");
+	test_moved_group(slots);
+	check_installed("after the moved groups");
 	test_slots(slots);
 	test_switch(slots);
 	check_installed("at the end");
