@@ -78,6 +78,16 @@ struct bp_cpu_use {
 	unsigned long	flex_held;
 	int		flex_installed;
 	/*
+	 * Flexible breakpoints perf moved into another PMU's context
+	 * (bp_moved()): the registers held here by the running task's, and
+	 * until when (jiffies, while @moved_waiting) this PMU's own flexible
+	 * breakpoints leave the registers to one whose add() found none.
+	 * This CPU alone, with interrupts off, uses them.
+	 */
+	int		moved_installed;
+	bool		moved_waiting;
+	unsigned long	moved_until;
+	/*
 	 * Tasks with at least one breakpoint bound to a single CPU, by the
 	 * slots each takes on this CPU (its breakpoints bound to this CPU
 	 * plus those that follow it on every CPU).
@@ -1812,6 +1822,57 @@ static bool bp_cpu_flex_may_add(struct bp_cpu_use *cpu_use,
 }
 
 /*
+ * Whether perf moved @bp, with its group, into another PMU's context: it
+ * does when a hardware event joins a group of software events that a
+ * breakpoint leads, after reservation counted the group's breakpoints as
+ * flexible, in their owner's share. Stable while @bp is in a context, so
+ * its add() and del() agree.
+ */
+static bool bp_moved(const struct perf_event *bp)
+{
+	return bp->pmu_ctx->pmu != bp->pmu;
+}
+
+/*
+ * Two rules keep moved breakpoints inside what reservation promised, on
+ * each CPU. The running task's hold at most their share at once: a
+ * pinned breakpoint being enabled reschedules this PMU's events alone,
+ * so registers the moved ones held beyond it would never be given back
+ * to the pinned one. The others wait for their own context's rotation.
+ */
+static bool bp_moved_may_add(struct bp_cpu_use *cpu_use,
+			     struct perf_event *bp, int weight)
+{
+	return !bp->hw.target ||
+	       cpu_use->moved_installed + weight <= bp_share(bp);
+}
+
+/*
+ * And one whose add() found every register taken makes this PMU's own
+ * flexible breakpoints on this CPU yield for two of its context's
+ * rotation intervals: perf rotates each context alone, so they would
+ * take the registers back at each of their rotations and it would never
+ * get in. Once it has, they use what it leaves.
+ */
+static void bp_moved_wait(struct bp_cpu_use *cpu_use, struct perf_event *bp)
+{
+	unsigned int ms = READ_ONCE(bp->pmu_ctx->pmu->hrtimer_interval_ms);
+
+	cpu_use->moved_until = jiffies + msecs_to_jiffies(2 * ms) + 1;
+	cpu_use->moved_waiting = true;
+}
+
+static bool bp_yield_to_moved(struct bp_cpu_use *cpu_use)
+{
+	if (!cpu_use->moved_waiting)
+		return false;
+	if (time_before(jiffies, cpu_use->moved_until))
+		return true;
+	cpu_use->moved_waiting = false;
+	return false;
+}
+
+/*
  * add/del program and clear a debug register as the event is scheduled
  * in and out; start/stop leave the register alone. A flexible breakpoint
  * that finds no register returns -EBUSY, and perf's multiplexing timer
@@ -1823,10 +1884,14 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
 	int weight = bp_weight(bp);
 	bool flexible = bp_flexible(bp);
+	bool moved = flexible && bp_moved(bp);
 	int ret;
 
 	if (flexible && !bp->hw.target &&
 	    !bp_cpu_flex_may_add(cpu_use, type, weight))
+		return -EBUSY;
+	if (moved ? !bp_moved_may_add(cpu_use, bp, weight) :
+	    flexible && bp_yield_to_moved(cpu_use))
 		return -EBUSY;
 
 	/* A sampling event counts a full period down from here. */
@@ -1843,11 +1908,18 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 		 * flexible one waits for perf to rotate it in.
 		 */
 		WARN_ON_ONCE(!flexible);
+		if (moved)
+			bp_moved_wait(cpu_use, bp);
 		return ret;
 	}
 
 	if (flexible && !bp->hw.target)
 		cpu_use->flex_installed += weight;
+	if (moved) {
+		if (bp->hw.target)
+			cpu_use->moved_installed += weight;
+		cpu_use->moved_waiting = false;
+	}
 	return 0;
 }
 
@@ -1860,6 +1932,8 @@ static void bp_pmu_del(struct perf_event *bp, int flags)
 	hw_breakpoint_uninstall(bp);
 	if (bp_flexible(bp) && !bp->hw.target)
 		cpu_use->flex_installed -= weight;
+	if (bp_flexible(bp) && bp->hw.target && bp_moved(bp))
+		cpu_use->moved_installed -= weight;
 }
 
 static void bp_pmu_start(struct perf_event *bp, int flags)

@@ -38,6 +38,7 @@ struct task_struct *test_current;
 int test_this_cpu;
 int test_lockdep_off;
 bool test_quiet;
+unsigned long jiffies;
 
 static struct task_struct tasks[MAX_TASKS];
 static int nr_slots[2];			/* by enum bp_type_idx */
@@ -51,6 +52,8 @@ static struct perf_event *test_group_leader;
  */
 static struct pmu foreign_pmu;
 static struct perf_event foreign_leader = { .pmu = &foreign_pmu };
+/* Every breakpoint is in the breakpoint PMU's own context. */
+static struct perf_event_pmu_context bp_pmu_ctx = { .pmu = &perf_breakpoint };
 
 /* Failure injection: one in fail_rate calls fails (0: never). */
 static unsigned int alloc_fail_rate, insert_fail_rate;
@@ -744,6 +747,7 @@ struct perf_event *perf_event_create_kernel_counter(struct perf_event_attr *attr
 	bp->attr = *attr;
 	bp->cpu = cpu;
 	bp->pmu = &perf_breakpoint;
+	bp->pmu_ctx = &bp_pmu_ctx;
 	bp->group_leader = test_group_leader ?: bp;
 	bp->hw.target = task;
 	bp->ctx = task ? &task->ctx : NULL;
@@ -1566,6 +1570,7 @@ static void op_dbg(void)
 	} while (task < 0 && cpu < 0);
 	bp->cpu = cpu;
 	bp->pmu = &perf_breakpoint;
+	bp->pmu_ctx = &bp_pmu_ctx;
 	bp->group_leader = bp;
 	bp->hw.target = task >= 0 ? &tasks[task] : NULL;
 	bp->test_id = -1;

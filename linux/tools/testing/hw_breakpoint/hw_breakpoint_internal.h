@@ -40,6 +40,11 @@ typedef uint64_t u64;
 #define EXPORT_SYMBOL_GPL(sym)	const void *const test_ksymtab_##sym = &(sym)
 #define late_initcall(fn)	int (*const test_initcall_##fn)(void) = (fn)
 
+/* Time stands still: nothing in the walk is moved to another context. */
+extern unsigned long jiffies;
+#define msecs_to_jiffies(ms)	((unsigned long)(ms))
+#define time_before(a, b)	((long)((a) - (b)) < 0)
+
 /* The kernel log is the test's output, unless the test silences it. */
 extern bool test_quiet;
 #define pr_info(fmt, ...) \
@@ -527,11 +532,17 @@ struct perf_event_context {
 	struct task_struct	*task;
 };
 
+/* The PMU context an event is in: its own PMU's, unless perf moved it. */
+struct perf_event_pmu_context {
+	struct pmu			*pmu;
+};
+
 struct perf_event {
 	struct perf_event_attr		attr;
 	struct hw_perf_event		hw;
 	int				cpu;
 	struct pmu			*pmu;
+	struct perf_event_pmu_context	*pmu_ctx;
 	/* Its own, another breakpoint, or the test's foreign leader. */
 	struct perf_event		*group_leader;
 	void				*pmu_private;
@@ -558,6 +569,7 @@ struct attribute_group;
 
 struct pmu {
 	int	task_ctx_nr;
+	int	hrtimer_interval_ms;
 	const struct attribute_group	**attr_groups;
 	int	(*event_init)(struct perf_event *event);
 	int	(*add)(struct perf_event *event, int flags);
