@@ -231,6 +231,17 @@ class Expectations(unittest.TestCase):
         self.assertEqual((r["alpha"].failed, r["alpha"].skipped), (0, 1))
 
 
+    def test_skip_name_with_colons(self):
+        # The expect line matches the name past its colon, not the reason.
+        tap = ("1..1", "ok 1 - slots: CPU 1 holds one # SKIP arm: none")
+        r = self.run_expect(tap, "ours",
+                            [("ours", "alpha", r"^slots:.CPU.1", "arm")])
+        self.assertEqual((r["alpha"].failed, r["alpha"].skipped), (0, 1))
+        r = self.run_expect(tap, "ours",
+                            [("ours", "alpha", r"none", "the reason")])
+        self.assertEqual(r["alpha"].failed, 2)
+
+
 class TimeoutDump(unittest.TestCase):
     """qemu.symbolize(): a stopped guest's kernel PCs named from the
     System.map beside its image; user PCs and unknown maps left alone."""
