@@ -48,6 +48,22 @@ struct perf_siginfo {
 	uint32_t	type, flags;
 };
 
+/*
+ * What a write watchpoint of perf's is where perf's own overflow handler
+ * must take it, and who holds a CPU's registers in a check of them: on
+ * 32-bit arm, which before ARMv8 debug refuses write-only watchpoints
+ * with that handler (the fault status cannot tell a load from a store)
+ * and CPU-bound breakpoints too, a read-write one, and a task bound to
+ * the CPU.
+ */
+#ifdef __arm__
+#define GUEST_PERF_WATCH	HW_BREAKPOINT_RW
+#define GUEST_CPU_OWNER		0
+#else
+#define GUEST_PERF_WATCH	HW_BREAKPOINT_W
+#define GUEST_CPU_OWNER		-1
+#endif
+
 /* Kind of access a ptrace-set watchpoint triggers on. */
 enum guest_watch {
 	GUEST_WATCH_EXEC,
@@ -290,12 +306,18 @@ static inline int guest_ptrace_watch(pid_t pid, const void *addr,
 	return ret ? ret : guest_hbp_set(pid, GUEST_HBP_WP_CTRL(0), ctrl);
 }
 
-/* A control word of 0 disables register 0 of each kind. */
+/*
+ * Disable register 0 of each kind: a control word with the enable bit
+ * clear, whose other fields must still decode (arm's ptrace refuses a
+ * control word of 0 with EINVAL: no length, no type).
+ */
 static inline int guest_ptrace_clear(pid_t pid)
 {
-	int ret = guest_hbp_set(pid, GUEST_HBP_WP_CTRL(0), 0);
+	uint32_t off = GUEST_CTRL_PRIV_USER | 0xfU << GUEST_CTRL_BAS_SHIFT;
+	int ret = guest_hbp_set(pid, GUEST_HBP_WP_CTRL(0),
+				off | GUEST_CTRL_LSC_STORE << GUEST_CTRL_LSC_SHIFT);
 
-	return ret ? ret : guest_hbp_set(pid, GUEST_HBP_BP_CTRL(0), 0);
+	return ret ? ret : guest_hbp_set(pid, GUEST_HBP_BP_CTRL(0), off);
 }
 
 /* Number of watchpoint registers, from the resource word. */
@@ -526,8 +548,8 @@ static inline void guest_check_all_free(void)
 	int ncpus = sysconf(_SC_NPROCESSORS_ONLN);
 
 	for (n = 0; n < slots; n++) {
-		fds[n] = perf_bp_open((void *)&spots[n % 8], HW_BREAKPOINT_W, 8,
-				      0, -1, &attr);
+		fds[n] = perf_bp_open((void *)&spots[n % 8], GUEST_PERF_WATCH,
+				      8, 0, -1, &attr);
 		if (fds[n] < 0)
 			break;
 	}
@@ -539,7 +561,8 @@ static inline void guest_check_all_free(void)
 	for (cpu = 0; cpu < ncpus; cpu++) {
 		for (n = 0; n < slots; n++) {
 			fds[n] = perf_bp_open((void *)&spots[n % 8],
-					      HW_BREAKPOINT_W, 8, -1, cpu, &attr);
+					      GUEST_PERF_WATCH, 8,
+					      GUEST_CPU_OWNER, cpu, &attr);
 			if (fds[n] < 0)
 				break;
 		}

@@ -35,12 +35,11 @@
 #define CHURN_THREADS	4
 #define MAX_OPEN	6
 
+#define WATCH_W		GUEST_PERF_WATCH
 #ifdef __arm__
-#define WATCH_W		HW_BREAKPOINT_RW
 #define CHURN_WHERE	2	/* this task: on every CPU, or on one */
 #define EVERY_HIT	0
 #else
-#define WATCH_W		HW_BREAKPOINT_W
 #define CHURN_WHERE	3	/* and CPU-bound, of no task */
 #define EVERY_HIT	1
 #endif
