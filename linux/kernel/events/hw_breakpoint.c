@@ -79,13 +79,16 @@ struct bp_cpu_use {
 	int		flex_installed;
 	/*
 	 * Flexible breakpoints perf moved into another PMU's context
-	 * (bp_moved()): the registers held here by the running task's, and
-	 * until when (jiffies, while @moved_waiting) this PMU's own flexible
-	 * breakpoints leave the registers to one whose add() found none.
+	 * (bp_moved()): the registers held here by the running task's and by
+	 * the CPU's own, and the one whose add() found none, for which this
+	 * PMU's own flexible breakpoints leave the registers from
+	 * @moved_since to @moved_until (jiffies; compared, never followed).
 	 * This CPU alone, with interrupts off, uses them.
 	 */
 	int		moved_installed;
-	bool		moved_waiting;
+	int		moved_cpu_installed;
+	struct perf_event *moved_waiter;
+	unsigned long	moved_since;
 	unsigned long	moved_until;
 	/*
 	 * Tasks with at least one breakpoint bound to a single CPU, by the
@@ -1835,40 +1838,69 @@ static bool bp_moved(const struct perf_event *bp)
 
 /*
  * Two rules keep moved breakpoints inside what reservation promised, on
- * each CPU. The running task's hold at most their share at once: a
- * pinned breakpoint being enabled reschedules this PMU's events alone,
- * so registers the moved ones held beyond it would never be given back
- * to the pinned one. The others wait for their own context's rotation.
+ * each CPU. First, the moved breakpoints of the running task hold at
+ * most its flexible share at once, and the CPU's own at most the CPU's
+ * (@flex_share): a pinned breakpoint being enabled reschedules this
+ * PMU's events alone, so registers moved ones held beyond the share
+ * would never be given back to it. The others wait for their own
+ * context's rotation. A task's share is at least the widest share among
+ * the group's breakpoints of this kind, which is what is compared.
  */
-static bool bp_moved_may_add(struct bp_cpu_use *cpu_use,
-			     struct perf_event *bp, int weight)
+static int bp_group_widest_share(const struct perf_event *bp,
+				 enum bp_type_idx type)
 {
-	return !bp->hw.target ||
-	       cpu_use->moved_installed + weight <= bp_share(bp);
+	struct perf_event *leader = bp->group_leader, *sib;
+	int share = bp_share(bp);
+
+	if (leader->pmu == bp->pmu &&
+	    bp_slot_type(leader->attr.bp_type) == type)
+		share = max(share, bp_share(leader));
+	for_each_sibling_event(sib, leader) {
+		if (sib->pmu == bp->pmu &&
+		    bp_slot_type(sib->attr.bp_type) == type)
+			share = max(share, bp_share(sib));
+	}
+	return share;
+}
+
+static bool bp_moved_may_add(struct bp_cpu_use *cpu_use,
+			     struct perf_event *bp, enum bp_type_idx type,
+			     int weight)
+{
+	if (!bp->hw.target)
+		return cpu_use->moved_cpu_installed + weight <=
+		       READ_ONCE(cpu_use->flex_share);
+	return cpu_use->moved_installed + weight <=
+	       bp_group_widest_share(bp, type);
 }
 
 /*
- * And one whose add() found every register taken makes this PMU's own
- * flexible breakpoints on this CPU yield for two of its context's
- * rotation intervals: perf rotates each context alone, so they would
- * take the registers back at each of their rotations and it would never
- * get in. Once it has, they use what it leaves.
+ * Second, one that finds no register makes this PMU's own flexible
+ * breakpoints on this CPU yield to it: when they are next scheduled in
+ * (their rotation, a context switch) they refuse, for two rotation
+ * intervals of the moved one's context or until it is in. perf rotates
+ * each context alone, so otherwise they would take the registers back
+ * at each of their rotations and it would never get in. Once it is in,
+ * they use what it leaves. They are not pushed out at once: a context
+ * whose events all fit does not rotate, and the moved one waits for the
+ * next context switch.
  */
 static void bp_moved_wait(struct bp_cpu_use *cpu_use, struct perf_event *bp)
 {
 	unsigned int ms = READ_ONCE(bp->pmu_ctx->pmu->hrtimer_interval_ms);
 
+	cpu_use->moved_since = jiffies;
 	cpu_use->moved_until = jiffies + msecs_to_jiffies(2 * ms) + 1;
-	cpu_use->moved_waiting = true;
+	cpu_use->moved_waiter = bp;
 }
 
 static bool bp_yield_to_moved(struct bp_cpu_use *cpu_use)
 {
-	if (!cpu_use->moved_waiting)
+	if (!cpu_use->moved_waiter)
 		return false;
-	if (time_before(jiffies, cpu_use->moved_until))
+	if (time_in_range(jiffies, cpu_use->moved_since, cpu_use->moved_until))
 		return true;
-	cpu_use->moved_waiting = false;
+	cpu_use->moved_waiter = NULL;
 	return false;
 }
 
@@ -1887,12 +1919,16 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 	bool moved = flexible && bp_moved(bp);
 	int ret;
 
+	if (moved && !bp_moved_may_add(cpu_use, bp, type, weight))
+		return -EBUSY;
+	if (flexible && !moved && bp_yield_to_moved(cpu_use))
+		return -EBUSY;
 	if (flexible && !bp->hw.target &&
-	    !bp_cpu_flex_may_add(cpu_use, type, weight))
+	    !bp_cpu_flex_may_add(cpu_use, type, weight)) {
+		if (moved)
+			bp_moved_wait(cpu_use, bp);
 		return -EBUSY;
-	if (moved ? !bp_moved_may_add(cpu_use, bp, weight) :
-	    flexible && bp_yield_to_moved(cpu_use))
-		return -EBUSY;
+	}
 
 	/* A sampling event counts a full period down from here. */
 	if (is_sampling_event(bp)) {
@@ -1918,7 +1954,10 @@ static int bp_pmu_add(struct perf_event *bp, int flags)
 	if (moved) {
 		if (bp->hw.target)
 			cpu_use->moved_installed += weight;
-		cpu_use->moved_waiting = false;
+		else
+			cpu_use->moved_cpu_installed += weight;
+		if (cpu_use->moved_waiter == bp)
+			cpu_use->moved_waiter = NULL;
 	}
 	return 0;
 }
@@ -1932,8 +1971,12 @@ static void bp_pmu_del(struct perf_event *bp, int flags)
 	hw_breakpoint_uninstall(bp);
 	if (bp_flexible(bp) && !bp->hw.target)
 		cpu_use->flex_installed -= weight;
-	if (bp_flexible(bp) && bp->hw.target && bp_moved(bp))
-		cpu_use->moved_installed -= weight;
+	if (bp_flexible(bp) && bp_moved(bp)) {
+		if (bp->hw.target)
+			cpu_use->moved_installed -= weight;
+		else
+			cpu_use->moved_cpu_installed -= weight;
+	}
 }
 
 static void bp_pmu_start(struct perf_event *bp, int flags)

@@ -40,10 +40,32 @@ typedef uint64_t u64;
 #define EXPORT_SYMBOL_GPL(sym)	const void *const test_ksymtab_##sym = &(sym)
 #define late_initcall(fn)	int (*const test_initcall_##fn)(void) = (fn)
 
-/* Time stands still: nothing in the walk is moved to another context. */
+/*
+ * Nothing in the walk is moved to another PMU's context (every event's
+ * pmu_ctx is the breakpoint PMU's), so the moved-group paths of add()
+ * never run: time stands still, and what only they reach fails loudly.
+ */
 extern unsigned long jiffies;
 #define msecs_to_jiffies(ms)	((unsigned long)(ms))
-#define time_before(a, b)	((long)((a) - (b)) < 0)
+
+struct perf_event;
+
+static inline bool test_no_moved_events(struct perf_event **sib,
+					struct perf_event *leader)
+{
+	assert(!"no moved events in the walk");
+	*sib = leader;
+	return false;
+}
+
+static inline bool time_in_range(unsigned long a, unsigned long b,
+				 unsigned long c)
+{
+	return (long)(a - b) >= 0 && (long)(c - a) >= 0;
+}
+
+#define for_each_sibling_event(sib, leader)				\
+	for (bool __none = test_no_moved_events(&(sib), (leader)); __none;)
 
 /* The kernel log is the test's output, unless the test silences it. */
 extern bool test_quiet;
