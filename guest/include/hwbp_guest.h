@@ -49,20 +49,27 @@ struct perf_siginfo {
 };
 
 /*
- * What a write watchpoint of perf's is where perf's own overflow handler
- * must take it, and who holds a CPU's registers in a check of them: on
- * 32-bit arm, which before ARMv8 debug refuses write-only watchpoints
- * with that handler (the fault status cannot tell a load from a store)
- * and CPU-bound breakpoints too, a read-write one, and a task bound to
- * the CPU.
+ * What user space gets with perf's own overflow handler. 32-bit arm
+ * refuses write-only watchpoints with it before ARMv8 debug (the fault
+ * status cannot tell a load from a store), and CPU-bound breakpoints: its
+ * step over a hit is a breakpoint of the task's. And under QEMU, which
+ * implements no address-mismatch breakpoints, that step never ends, so a
+ * counting watchpoint counts its first hit only (stock too). So there a
+ * suite's write watchpoint is a read-write one (GUEST_PERF_WATCH), a
+ * CPU's registers are checked from a task bound to it (GUEST_CPU_OWNER),
+ * and counts of every hit (GUEST_EVERY_HIT) and CPU-bound cases
+ * (GUEST_CPU_BOUND) are not asked for.
  */
 #ifdef __arm__
 #define GUEST_PERF_WATCH	HW_BREAKPOINT_RW
 #define GUEST_CPU_OWNER		0
+#define GUEST_EVERY_HIT		0
 #else
 #define GUEST_PERF_WATCH	HW_BREAKPOINT_W
 #define GUEST_CPU_OWNER		-1
+#define GUEST_EVERY_HIT		1
 #endif
+#define GUEST_CPU_BOUND		(GUEST_CPU_OWNER == -1)
 
 /* Kind of access a ptrace-set watchpoint triggers on. */
 enum guest_watch {

@@ -32,19 +32,12 @@
 #define MAX_EVENTS	16
 #define RUN_NS		1500000000LL	/* guest time each loop runs */
 
-#define WATCH_W		GUEST_PERF_WATCH
-#ifdef __arm__
-#define EVERY_HIT	0
-#define CPU_BOUND	0
-#define MAX_WATCH_LEN	0ULL		/* absent: arm does not say */
-#else
-#define EVERY_HIT	1
-#define CPU_BOUND	1
-#ifdef __x86_64__
+#if defined(__x86_64__)
 #define MAX_WATCH_LEN	32ULL		/* a range over 4 registers */
+#elif defined(__aarch64__)
+#define MAX_WATCH_LEN	(1ULL << 31)	/* MASK blocks */
 #else
-#define MAX_WATCH_LEN	(1ULL << 31)	/* arm64: MASK blocks */
-#endif
+#define MAX_WATCH_LEN	0ULL		/* absent: arm does not say */
 #endif
 #define NO_COUNTS	"32-bit arm under QEMU: a watchpoint counts its first hit only"
 #define NO_CPU_BOUND	"32-bit arm: no CPU-bound breakpoint with perf's own handler"
@@ -52,7 +45,7 @@
 /* A check of what watchpoints counted: skipped where they cannot count. */
 #define count_ok(cond, ...)						\
 	do {								\
-		if (EVERY_HIT)						\
+		if (GUEST_EVERY_HIT)					\
 			tap_ok(cond, __VA_ARGS__);			\
 		else							\
 			tap_skip(NO_COUNTS, __VA_ARGS__);		\
@@ -88,7 +81,7 @@ static int open_watch_in(int i, int pinned, int pid, int cpu, int group)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
-		.bp_type = WATCH_W, .bp_len = 8,
+		.bp_type = GUEST_PERF_WATCH, .bp_len = 8,
 		.bp_addr = (uintptr_t)&words[i],
 		.exclude_kernel = 1, .exclude_hv = 1, .pinned = pinned,
 		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
@@ -125,7 +118,7 @@ static noinline long write_rounds(int n)
 	while (now_ns() < end) {
 		for (int k = 0; k < 64; k++) {
 			for (i = 0; i < n; i++) {
-				if (EVERY_HIT)
+				if (GUEST_EVERY_HIT)
 					words[i] = rounds;
 				page.scrub = rounds;
 			}
@@ -322,8 +315,8 @@ static void test_cpu_bound(int slots)
 	struct reading r;
 	long rounds;
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !CPU_BOUND) {
-		tap_skip(CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !GUEST_CPU_BOUND) {
+		tap_skip(GUEST_CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
 			 "CPU-bound pinned watchpoints on CPU 0 fill it");
 		return;
 	}
@@ -595,8 +588,8 @@ static void test_group_share(int slots)
 		close_all(fds, n);
 	}
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !CPU_BOUND) {
-		tap_skip(CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !GUEST_CPU_BOUND) {
+		tap_skip(GUEST_CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
 			 "CPU 1: 1 pinned, then a flexible group");
 		return;
 	}
@@ -665,7 +658,7 @@ static int open_moved_group_on(int i, int pid, int cpu, int *cycles)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
-		.bp_type = WATCH_W, .bp_len = 8,
+		.bp_type = GUEST_PERF_WATCH, .bp_len = 8,
 		.bp_addr = (uintptr_t)&words[i], .disabled = 1,
 		.exclude_kernel = 1, .exclude_hv = 1,
 		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
@@ -767,7 +760,7 @@ static void test_moved_group(int slots)
 			memset(&r, 0, sizeof(r));
 		if (i == 1)
 			ok &= r.running == r.enabled &&
-			      (!EVERY_HIT || r.value == (unsigned long long)rounds);
+			      (!GUEST_EVERY_HIT || r.value == (unsigned long long)rounds);
 		else if (i > 1)
 			runs &= r.running > 0 && r.running < r.enabled;
 		tap_diag("%s %d: %llu of %ld, running %llu of %llu",
@@ -782,8 +775,8 @@ static void test_moved_group(int slots)
 		if (cyc[i] >= 0)
 			close(cyc[i]);
 
-	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !CPU_BOUND) {
-		tap_skip(CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
+	if (sysconf(_SC_NPROCESSORS_ONLN) < 2 || !GUEST_CPU_BOUND) {
+		tap_skip(GUEST_CPU_BOUND ? "one CPU" : NO_CPU_BOUND,
 			 "CPU 1's moved groups leave a pinned watchpoint of a task there its register");
 		return;
 	}
@@ -806,7 +799,7 @@ static void test_moved_group(int slots)
 	tap_diag("pinned 1: %llu of %ld, running %llu of %llu", r.value,
 		 rounds, r.running, r.enabled);
 	tap_ok(ok && r.running == r.enabled &&
-	       (!EVERY_HIT || r.value == (unsigned long long)rounds),
+	       (!GUEST_EVERY_HIT || r.value == (unsigned long long)rounds),
 	       "CPU 1's moved groups leave a pinned watchpoint of a task there its register: with %d of them, a second pinned one opened runs all the time and counts all %ld writes",
 	       slots - 1, rounds);
 	close_all(fds, n);
@@ -848,7 +841,7 @@ static void test_slots(int slots)
 #endif
 	for (i = 0; i < 5; i++)
 		fds[n++] = open_watch(i, i < 2, 0, -1);
-	if (CPU_BOUND)
+	if (GUEST_CPU_BOUND)
 		fds[n++] = open_watch(5, 1, -1, 1);
 	for (i = 0; i < n && fds[i] >= 0; i++)
 		;
@@ -899,7 +892,7 @@ static void test_slots(int slots)
 	       found_task);
 	tap_ok(found_map & 1, "slots: CPU 0's map, where this task runs, holds its 2 pinned and %d flexible watchpoints",
 	       slots - 2 < 3 ? slots - 2 : 3);
-	if (CPU_BOUND) {
+	if (GUEST_CPU_BOUND) {
 		tap_ok(found_cpu == 1, "slots: CPU 1 holds 1 pinned CPU-bound register, the busiest task 3, and the rest is free (%d found)",
 		       found_cpu);
 		tap_ok(found_map & 2, "slots: CPU 1's map holds the CPU-bound one alone");

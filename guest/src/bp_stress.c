@@ -35,14 +35,8 @@
 #define CHURN_THREADS	4
 #define MAX_OPEN	6
 
-#define WATCH_W		GUEST_PERF_WATCH
-#ifdef __arm__
-#define CHURN_WHERE	2	/* this task: on every CPU, or on one */
-#define EVERY_HIT	0
-#else
-#define CHURN_WHERE	3	/* and CPU-bound, of no task */
-#define EVERY_HIT	1
-#endif
+/* This task, on every CPU or on one; and CPU-bound, of no task. */
+#define CHURN_WHERE	(GUEST_CPU_BOUND ? 3 : 2)
 
 static volatile int stop;
 static int ncpus;
@@ -103,7 +97,7 @@ static void *churn(void *arg)
 			int offline = cpu1_may_be_offline;
 			int fd = perf_bp_open((void *)&churn_vars[id][(r >> 16) % 4],
 					      (r >> 20) & 1 ? HW_BREAKPOINT_RW :
-					      WATCH_W, 8, pid, cpu, &attr);
+					      GUEST_PERF_WATCH, 8, pid, cpu, &attr);
 
 			if (fd >= 0) {
 				pinned[n] = attr.pinned;
@@ -127,7 +121,7 @@ static void *churn(void *arg)
 			struct perf_event_attr attr = {
 				.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
 				.bp_type = (r >> 12) & 1 ? HW_BREAKPOINT_RW :
-					   WATCH_W,
+					   GUEST_PERF_WATCH,
 				.bp_addr = (uintptr_t)&churn_vars[id][(r >> 16) % 4],
 				.bp_len = 8, .sample_period = 1,
 				.exclude_kernel = 1, .exclude_hv = 1,
@@ -174,7 +168,7 @@ static void *counter(void *arg)
 	(void)arg;
 	while (!stop) {
 		if (fd < 0) {
-			fd = perf_bp_open((void *)&mine, WATCH_W, 8, 0, -1, &attr);
+			fd = perf_bp_open((void *)&mine, GUEST_PERF_WATCH, 8, 0, -1, &attr);
 			expect = 0;
 		}
 		if (fd < 0) {
@@ -184,10 +178,10 @@ static void *counter(void *arg)
 		for (int i = 0; i < 1000; i++)
 			mine = i;
 		counter_writes += 1000;
-		expect += EVERY_HIT ? 1000 : 1;
+		expect += GUEST_EVERY_HIT ? 1000 : 1;
 		if (perf_count(fd) != expect)
 			counter_mismatch++;
-		if (!EVERY_HIT) {
+		if (!GUEST_EVERY_HIT) {
 			close(fd);
 			fd = -1;
 		}
@@ -208,7 +202,7 @@ static void *forker(void *arg)
 		.sample_period = 1, .exclude_kernel = 1, .exclude_hv = 1,
 		.inherit = 1,
 	};
-	int fd = perf_bp_open((void *)&shared, WATCH_W, 8, 0, -1, &attr);
+	int fd = perf_bp_open((void *)&shared, GUEST_PERF_WATCH, 8, 0, -1, &attr);
 
 	(void)arg;
 	if (fd < 0)
@@ -224,7 +218,7 @@ static void *forker(void *arg)
 		if (pid > 0) {
 			waitpid(pid, NULL, 0);
 			forks++;
-			inherit_expected += EVERY_HIT ? 100 : 1;
+			inherit_expected += GUEST_EVERY_HIT ? 100 : 1;
 		}
 	}
 	inherit_counted = perf_count(fd);
@@ -333,11 +327,11 @@ int main(int argc, char **argv)
 	tap_ok(counter_writes > 0 && counter_mismatch == 0,
 	       "a pinned watchpoint counted %ld writes exactly (%ld mismatches%s)",
 	       counter_writes, counter_mismatch,
-	       EVERY_HIT ? "" : "; arm: the first of each round");
+	       GUEST_EVERY_HIT ? "" : "; arm: the first of each round");
 	tap_ok(forks > 0 && inherit_counted == inherit_expected,
 	       "an inherited watchpoint summed %ld children's writes: %ld, expected %ld%s",
 	       forks, inherit_counted, inherit_expected,
-	       EVERY_HIT ? "" : " (arm: one a child)");
+	       GUEST_EVERY_HIT ? "" : " (arm: one a child)");
 	tap_ok(pokes > 0 && !poke_failures && !spawn_failures,
 	       "the tracer rewrote debug registers %ld times (%ld ENOSPC, %ld failures, %ld tracees not started)",
 	       pokes, poke_refused, poke_failures, spawn_failures);

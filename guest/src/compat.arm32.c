@@ -17,48 +17,26 @@
  *    is two bytes long, not four), and a sigtrap breakpoint on the T32
  *    function signals once per call.
  */
-#include <errno.h>
-#include <signal.h>
-#include <stdint.h>
-#include <stdio.h>
-#include <string.h>
-#include <unistd.h>
-#include <sys/ptrace.h>
-#include <sys/syscall.h>
-#include <sys/user.h>
 #include <sys/utsname.h>
-#include <sys/wait.h>
-#include <linux/hw_breakpoint.h>
-#include <linux/perf_event.h>
 #include "tap.h"
-
-#ifndef PTRACE_GETHBPREGS
-#define PTRACE_GETHBPREGS	29
-#define PTRACE_SETHBPREGS	30
-#endif
-#ifndef TRAP_HWBKPT
-#define TRAP_HWBKPT		4
-#endif
-#ifndef TRAP_PERF
-#define TRAP_PERF		6
-#endif
+#include "hwbp_guest.h"
 
 #define N			20
-#define noinline		__attribute__((noinline))
 
-/* DBGBCR/DBGWCR as the compat regset takes them (ARM ARM, AArch32). */
-#define CTRL_ENABLE		(1U << 0)
-#define CTRL_PRIV_USER		(2U << 1)
-#define CTRL_LSC_STORE		(2U << 3)
-#define CTRL_BAS(bas)		((unsigned int)(bas) << 5)
+/*
+ * DBGBCR/DBGWCR fields and PTRACE_[GS]ETHBPREGS register numbers: the
+ * guest header's 32-bit arm helpers.
+ */
+#define CTRL_ENABLE		GUEST_CTRL_ENABLE
+#define CTRL_PRIV_USER		GUEST_CTRL_PRIV_USER
+#define CTRL_LSC_STORE		(GUEST_CTRL_LSC_STORE << GUEST_CTRL_LSC_SHIFT)
+#define CTRL_BAS(bas)		((unsigned int)(bas) << GUEST_CTRL_BAS_SHIFT)
+#define BP_ADDR(i)		GUEST_HBP_BP_ADDR(i)
+#define BP_CTRL(i)		GUEST_HBP_BP_CTRL(i)
+#define WP_ADDR(i)		GUEST_HBP_WP_ADDR(i)
+#define WP_CTRL(i)		GUEST_HBP_WP_CTRL(i)
 /* The CPSR's T32 state bit. */
 #define CPSR_T			(1U << 5)
-
-/* PTRACE_[GS]ETHBPREGS register numbers: breakpoints > 0, watchpoints < 0. */
-#define BP_ADDR(i)		((long)(i) * 2 + 1)
-#define BP_CTRL(i)		((long)(i) * 2 + 2)
-#define WP_ADDR(i)		(-((long)(i) * 2 + 1))
-#define WP_CTRL(i)		(-((long)(i) * 2 + 2))
 
 static volatile uint32_t var __attribute__((aligned(8)));
 static volatile uint32_t sink;
@@ -241,10 +219,7 @@ static pid_t spawn(void (*fn)(void))
 	return pid;
 }
 
-static long sethbp(pid_t pid, long num, uint32_t val)
-{
-	return ptrace(PTRACE_SETHBPREGS, pid, (void *)num, &val);
-}
+#define sethbp(pid, num, val)	guest_hbp_set(pid, num, val)
 
 static uint32_t tracee_pc(pid_t pid)
 {

@@ -1967,11 +1967,12 @@ static void bp_pmu_del(struct perf_event *bp, int flags)
 	enum bp_type_idx type = bp_slot_type(bp->attr.bp_type);
 	struct bp_cpu_use *cpu_use = this_cpu_ptr(&bp_cpu_use[type]);
 	int weight = bp_weight(bp);
+	bool flexible = bp_flexible(bp);
 
 	hw_breakpoint_uninstall(bp);
-	if (bp_flexible(bp) && !bp->hw.target)
+	if (flexible && !bp->hw.target)
 		cpu_use->flex_installed -= weight;
-	if (bp_flexible(bp) && bp_moved(bp)) {
+	if (flexible && bp_moved(bp)) {
 		if (bp->hw.target)
 			cpu_use->moved_installed -= weight;
 		else
