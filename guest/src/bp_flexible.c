@@ -694,7 +694,9 @@ static int open_moved_group(int i, int *cycles)
  * make way at their next rotation, so the group gets in at its own
  * context's next one and runs at least half the time (perf rotates the
  * two contexts apart: without that the plain ones would take every
- * register back each time), and each plain one runs part of the time. And 1 pinned
+ * register back each time), and each plain one runs part of the time.
+ * The same beside N plain ones opened first, which all fit and never
+ * rotate: they are pushed out for it. And 1 pinned
  * watchpoint, a disabled pinned one and N-1 moved groups: enabling the
  * second pinned one, which reschedules the breakpoint PMU's events
  * alone, finds its register (the moved ones hold no more than their
@@ -713,6 +715,8 @@ static void test_moved_group(int slots)
 	if (fds[0] < 0) {
 		tap_skip("no hardware cycles event",
 			 "a watchpoint-led group joined by a cycles event runs beside N+1 plain flexible watchpoints");
+		tap_skip("no hardware cycles event",
+			 "a watchpoint-led group joined by a cycles event gets in beside N plain flexible watchpoints that all fit");
 		tap_skip("no hardware cycles event",
 			 "a watchpoint-led group joined by a cycles event leaves a pinned watchpoint its register");
 		return;
@@ -739,6 +743,38 @@ static void test_moved_group(int slots)
 	tap_ok(ok && runs, "a watchpoint-led group joined by a cycles event runs beside N+1 plain flexible watchpoints, at least half the time, and each of them part of the time");
 	close_all(fds, slots + 2);
 	close(cyc[0]);
+
+	/*
+	 * N plain ones first, which all fit, so their context never
+	 * rotates: they are pushed out when the moved group finds no
+	 * register, and it gets in at its own context's next rotation.
+	 */
+	ok = 1;
+	runs = 1;
+	for (i = 1; i <= slots; i++) {
+		fds[i] = open_watch(i, 0, 0, -1);
+		ok &= fds[i] >= 0;
+	}
+	fds[0] = open_moved_group(0, &cyc[0]);
+	ok &= fds[0] >= 0 && !ioctl(fds[0], PERF_EVENT_IOC_ENABLE, 0);
+	rounds = write_rounds(slots + 1);
+	if (fds[0] >= 0)
+		ioctl(fds[0], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
+	for (i = 0; i <= slots; i++) {
+		if (i)
+			ioctl(fds[i], PERF_EVENT_IOC_DISABLE, 0);
+		if (fds[i] < 0 || read_event(fds[i], &r))
+			memset(&r, 0, sizeof(r));
+		runs &= i ? r.running > 0 && r.running < r.enabled :
+			    r.enabled && r.running >= r.enabled / 2;
+		tap_diag("%s %d: %llu of %ld, running %llu of %llu",
+			 i ? "plain" : "moved", i, r.value, rounds, r.running,
+			 r.enabled);
+	}
+	tap_ok(ok && runs, "a watchpoint-led group joined by a cycles event gets in beside N plain flexible watchpoints that all fit: it runs at least half the time, and each of them part of the time");
+	close_all(fds, slots + 1);
+	if (cyc[0] >= 0)
+		close(cyc[0]);
 
 	ok = 1;
 	runs = 1;

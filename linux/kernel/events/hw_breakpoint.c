@@ -1875,16 +1875,31 @@ static bool bp_moved_may_add(struct bp_cpu_use *cpu_use,
 }
 
 /*
- * Second, one that finds no register makes this PMU's own flexible
- * breakpoints on this CPU yield to it: when they are next scheduled in
- * (their rotation, a context switch) they refuse, for two rotation
- * intervals of the moved one's context or until it is in. perf rotates
- * each context alone, so otherwise they would take the registers back
- * at each of their rotations and it would never get in. Once it is in,
- * they use what it leaves. They are not pushed out at once: a context
- * whose events all fit does not rotate, and the moved one waits for the
- * next context switch.
+ * Second, one that finds no register pushes this PMU's own flexible
+ * breakpoints on this CPU out, and they refuse to be scheduled in again
+ * for two rotation intervals of the moved one's context, or until it is
+ * in. Its context rotates, since its add() failed, and it gets in then.
+ * Without the push, plain ones that all fit would never rotate, and the
+ * moved one would wait for the task's next context switch; without the
+ * refusal, they would take the registers back at each of their own
+ * rotations, and it would never get in.
+ *
+ * The push is perf_pmu_resched() of this PMU, which takes the context
+ * locks add() runs under, so an irq_work on this CPU does it once
+ * interrupts are back on. It also takes this PMU's pinned breakpoints out
+ * and back in, with interrupts off on this CPU, as enabling one of them
+ * does. By then this CPU may run another task, whose flexible ones are
+ * pushed out for the rest of the window: the waiter and its window are
+ * per CPU, and both end within two intervals.
  */
+static void bp_moved_push(struct irq_work *work)
+{
+	perf_pmu_resched(&perf_breakpoint);
+}
+
+static DEFINE_PER_CPU(struct irq_work, bp_push_work) =
+	IRQ_WORK_INIT_HARD(bp_moved_push);
+
 static void bp_moved_wait(struct bp_cpu_use *cpu_use, struct perf_event *bp)
 {
 	unsigned int ms = READ_ONCE(bp->pmu_ctx->pmu->hrtimer_interval_ms);
@@ -1892,6 +1907,7 @@ static void bp_moved_wait(struct bp_cpu_use *cpu_use, struct perf_event *bp)
 	cpu_use->moved_since = jiffies;
 	cpu_use->moved_until = jiffies + msecs_to_jiffies(2 * ms) + 1;
 	cpu_use->moved_waiter = bp;
+	irq_work_queue(this_cpu_ptr(&bp_push_work));
 }
 
 static bool bp_yield_to_moved(struct bp_cpu_use *cpu_use)

@@ -17,6 +17,7 @@
 #include <linux/hash.h>
 #include <linux/hw_breakpoint.h>
 #include <linux/init.h>
+#include <linux/irq_work.h>
 #include <linux/jiffies.h>
 #include <linux/kcsan-checks.h>
 #include <linux/kdebug.h>

@@ -731,6 +731,13 @@ int perf_swevent_set_period(struct perf_event *event)
 	return 0;
 }
 
+/* Queued only for moved events, which the walk never makes. */
+void perf_pmu_resched(struct pmu *pmu)
+{
+	(void)pmu;
+	assert(!"no moved events in the walk");
+}
+
 /* perf's core: an event is made, then its PMU's event_init() runs. */
 struct perf_event *perf_event_create_kernel_counter(struct perf_event_attr *attr,
 						    int cpu,

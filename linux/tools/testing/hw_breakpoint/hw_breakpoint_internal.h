@@ -58,6 +58,22 @@ static inline bool test_no_moved_events(struct perf_event **sib,
 	return false;
 }
 
+/* Only a moved breakpoint that finds no register queues the push. */
+struct irq_work {
+	void (*func)(struct irq_work *work);
+};
+
+#define IRQ_WORK_INIT_HARD(fn)	{ .func = (fn) }
+
+static inline bool irq_work_queue(struct irq_work *work)
+{
+	assert(!"no moved events in the walk");
+	return false;
+}
+
+struct pmu;
+void perf_pmu_resched(struct pmu *pmu);
+
 static inline bool time_in_range(unsigned long a, unsigned long b,
 				 unsigned long c)
 {
