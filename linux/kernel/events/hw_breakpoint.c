@@ -1907,7 +1907,10 @@ static void bp_moved_wait(struct bp_cpu_use *cpu_use, struct perf_event *bp)
 	cpu_use->moved_since = jiffies;
 	cpu_use->moved_until = jiffies + msecs_to_jiffies(2 * ms) + 1;
 	cpu_use->moved_waiter = bp;
-	irq_work_queue(this_cpu_ptr(&bp_push_work));
+	/* Only this PMU's own flexible ones can be pushed out. */
+	if (hweight_long(cpu_use->flex_held) >
+	    cpu_use->moved_installed + cpu_use->moved_cpu_installed)
+		irq_work_queue(this_cpu_ptr(&bp_push_work));
 }
 
 static bool bp_yield_to_moved(struct bp_cpu_use *cpu_use)
