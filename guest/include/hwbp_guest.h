@@ -40,9 +40,13 @@
 /*
  * The siginfo of a perf sigtrap. glibc's siginfo_t does not name the perf
  * fields; they follow si_addr (asm-generic/siginfo.h, _sigfault._perf).
+ * The union after the three ints is pointer-aligned: a 64-bit arch pads.
  */
 struct perf_siginfo {
-	int		signo, err, code, pad;
+	int		signo, err, code;
+#if __SIZEOF_POINTER__ == 8
+	int		pad;
+#endif
 	void		*addr;
 	unsigned long	data;
 	uint32_t	type, flags;
@@ -70,6 +74,33 @@ struct perf_siginfo {
 #define GUEST_EVERY_HIT		1
 #endif
 #define GUEST_CPU_BOUND		(GUEST_CPU_OWNER == -1)
+
+/* What a counting event with perf's own handler counts for n hits. */
+#define GUEST_HITS(n)		(GUEST_EVERY_HIT ? (long long)(n) : 1LL)
+
+/*
+ * Where an execute breakpoint on fn goes, and its length: on 32-bit arm a
+ * pointer to T32 code has bit 0 set (the Thumb bit, not part of the
+ * address), and the breakpoint's byte mask covers one halfword of it.
+ */
+static inline const void *guest_code_addr(void (*fn)(void))
+{
+#ifdef __arm__
+	return (const void *)((uintptr_t)fn & ~(uintptr_t)1);
+#else
+	return (const void *)fn;
+#endif
+}
+
+static inline unsigned int guest_code_len(void (*fn)(void))
+{
+#ifdef __arm__
+	return (uintptr_t)fn & 1 ? HW_BREAKPOINT_LEN_2 : HW_BREAKPOINT_LEN_4;
+#else
+	(void)fn;
+	return sizeof(long);
+#endif
+}
 
 /* Kind of access a ptrace-set watchpoint triggers on. */
 enum guest_watch {

@@ -11,12 +11,13 @@
 #include "hwbp_guest.h"
 
 #define N		100
-#define COOKIE		0xc0ffee5eedUL
+#define COOKIE		((unsigned long)0xc0ffee5eedULL)	/* si_perf_data: a long */
 
 static volatile uint64_t var __attribute__((aligned(8)));
 static volatile uint64_t other __attribute__((aligned(8)));
 static volatile int hits, bad;
 static struct perf_siginfo last;
+static __thread int thread_hits;
 
 static void on_trap(int sig, siginfo_t *si, void *uc)
 {
@@ -30,6 +31,7 @@ static void on_trap(int sig, siginfo_t *si, void *uc)
 		__atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
 	/* Threads take signals at once: count atomically. */
 	__atomic_fetch_add(&hits, 1, __ATOMIC_RELAXED);
+	thread_hits++;
 }
 
 static noinline void called(void)
@@ -61,8 +63,9 @@ static int open_sigtrap(const void *addr, unsigned int type, unsigned int len)
 
 static void check(const char *what, const void *addr)
 {
-	tap_ok(hits == N && !bad, "%s: %d signals for %d hits, %d not TRAP_PERF",
-	       what, hits, N, bad);
+	tap_ok(hits == GUEST_HITS(N) && !bad,
+	       "%s: %d signals for %d hits (%lld expected), %d not TRAP_PERF",
+	       what, hits, N, GUEST_HITS(N), bad);
 	tap_ok(last.addr == addr, "%s: si_addr %p, expected %p", what, last.addr,
 	       addr);
 	tap_ok(last.data == COOKIE && last.type == PERF_TYPE_BREAKPOINT,
@@ -71,42 +74,62 @@ static void check(const char *what, const void *addr)
 
 #define THREADS		4
 
-static void *thread_writes(void *unused)
+static int thread_got[THREADS];
+
+static void *thread_writes(void *slot)
 {
 	int i;
 
-	(void)unused;
 	for (i = 0; i < N; i++) {
 		var = i;
 		called();
 	}
+	*(int *)slot = thread_hits;
 	return NULL;
 }
 
 /*
  * Threads inherit the events (inherit_thread): each write and call in each
- * thread is one signal, delivered to that thread, never repeated.
+ * thread is one signal, delivered to that thread, never repeated. On
+ * 32-bit arm under QEMU each event signals its first hit only, and any
+ * breakpoint hit ends every step in progress (a mismatch breakpoint QEMU
+ * never fires), so there two events in one thread signal as often as
+ * their hits interleave: those run one event at a time.
  */
-static void test_threads(void)
+static void test_threads(const char *what, int watch, int exec)
 {
-	int wfd = open_sigtrap_attr((void *)&var, HW_BREAKPOINT_W, sizeof(var), 1);
-	int xfd = open_sigtrap_attr((void *)called, HW_BREAKPOINT_X,
-				    sizeof(long), 1);
+	int wfd = -1, xfd = -1, i, started = 0, want, right = 0;
 	pthread_t t[THREADS];
-	int i, started = 0;
 
-	if (!tap_ok(wfd >= 0 && xfd >= 0,
-		    "inherited sigtrap watchpoint and breakpoint open (errno %d)",
-		    errno))
+	if (watch && exec && !GUEST_EVERY_HIT) {
+		tap_skip("32-bit arm under QEMU: a breakpoint's hit ends the watchpoint's step",
+			 "%s: inherited sigtrap events in threads", what);
+		return;
+	}
+	if (watch)
+		wfd = open_sigtrap_attr((void *)&var, GUEST_PERF_WATCH,
+					sizeof(var), 1);
+	if (exec)
+		xfd = open_sigtrap_attr(guest_code_addr(called), HW_BREAKPOINT_X,
+					guest_code_len(called), 1);
+	if (!tap_ok((!watch || wfd >= 0) && (!exec || xfd >= 0),
+		    "%s: inherited sigtrap events open (errno %d)", what, errno))
 		goto out;
+	want = (watch + exec) * GUEST_HITS(N);
 	hits = bad = 0;
-	for (i = 0; i < THREADS; i++)
-		started += !pthread_create(&t[i], NULL, thread_writes, NULL);
-	for (i = 0; i < started; i++)
+	for (i = 0; i < THREADS; i++) {
+		thread_got[i] = -1;
+		started += !pthread_create(&t[started], NULL, thread_writes,
+					   &thread_got[started]);
+	}
+	for (i = 0; i < started; i++) {
 		pthread_join(t[i], NULL);
-	tap_ok(started == THREADS && hits == 2 * N * THREADS && !bad,
-	       "%d threads, %d writes and %d calls each: %d signals, %d not TRAP_PERF",
-	       started, N, N, hits, bad);
+		right += thread_got[i] == want;
+	}
+	tap_ok(started == THREADS && right == THREADS && hits == want * THREADS &&
+	       !bad,
+	       "%s: %d threads, %d writes and %d calls each: %d signals (%d threads got their %d), %d not TRAP_PERF",
+	       what, started, N, N, hits, right, want, bad);
 out:
 	if (wfd >= 0)
 		close(wfd);
@@ -119,11 +142,11 @@ static void test_modify(void)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
-		.bp_type = HW_BREAKPOINT_W, .bp_len = sizeof(other),
+		.bp_type = GUEST_PERF_WATCH, .bp_len = sizeof(other),
 		.sample_period = 1, .exclude_kernel = 1, .exclude_hv = 1,
 		.sigtrap = 1, .remove_on_exec = 1, .sig_data = COOKIE,
 	};
-	int fd = open_sigtrap((void *)&var, HW_BREAKPOINT_W, sizeof(var)), i;
+	int fd = open_sigtrap((void *)&var, GUEST_PERF_WATCH, sizeof(var)), i;
 
 	if (!tap_ok(fd >= 0, "sigtrap watchpoint to modify opens (errno %d)",
 		    errno))
@@ -150,7 +173,7 @@ int main(void)
 
 	sigaction(SIGTRAP, &sa, NULL);
 
-	fd = open_sigtrap((void *)&var, HW_BREAKPOINT_W, sizeof(var));
+	fd = open_sigtrap((void *)&var, GUEST_PERF_WATCH, sizeof(var));
 	if (tap_ok(fd >= 0, "sigtrap write watchpoint opens (errno %d)", errno)) {
 		hits = bad = 0;
 		for (i = 0; i < N; i++)
@@ -159,17 +182,18 @@ int main(void)
 		close(fd);
 	}
 
-	fd = open_sigtrap((void *)called, HW_BREAKPOINT_X, sizeof(long));
+	fd = open_sigtrap(guest_code_addr(called), HW_BREAKPOINT_X,
+			  guest_code_len(called));
 	if (tap_ok(fd >= 0, "sigtrap execute breakpoint opens (errno %d)", errno)) {
 		hits = bad = 0;
 		for (i = 0; i < N; i++)
 			called();
-		check("execute breakpoint", (void *)called);
+		check("execute breakpoint", guest_code_addr(called));
 		close(fd);
 	}
 
 	/* Disabled, it stays silent; enabled again, it fires again. */
-	fd = open_sigtrap((void *)&var, HW_BREAKPOINT_W, sizeof(var));
+	fd = open_sigtrap((void *)&var, GUEST_PERF_WATCH, sizeof(var));
 	if (tap_ok(fd >= 0, "third sigtrap watchpoint opens (errno %d)", errno)) {
 		hits = bad = 0;
 		ioctl(fd, PERF_EVENT_IOC_DISABLE, 0);
@@ -179,10 +203,13 @@ int main(void)
 		ioctl(fd, PERF_EVENT_IOC_ENABLE, 0);
 		for (i = 0; i < N; i++)
 			var = i;
-		tap_ok(hits == N, "enabled again: %d signals for %d writes", hits, N);
+		tap_ok(hits == GUEST_HITS(N),
+		       "enabled again: %d signals for %d writes", hits, N);
 		close(fd);
 	}
 	test_modify();
-	test_threads();
+	test_threads("watchpoint", 1, 0);
+	test_threads("breakpoint", 0, 1);
+	test_threads("watchpoint and breakpoint", 1, 1);
 	return tap_done();
 }
