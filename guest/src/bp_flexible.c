@@ -75,20 +75,27 @@ static long long now_ns(void)
 
 /*
  * A counting write watchpoint on words[i], of @pid (0: this thread) on
- * @cpu (or any), in the group of @group (or its own).
+ * @cpu (or any), in the group of @group (or its own), opened disabled
+ * if @disabled.
  */
-static int open_watch_in(int i, int pinned, int pid, int cpu, int group)
+static int open_watch_ev(int i, int pinned, int disabled, int pid, int cpu,
+			 int group)
 {
 	struct perf_event_attr attr = {
 		.type = PERF_TYPE_BREAKPOINT, .size = sizeof(attr),
 		.bp_type = GUEST_PERF_WATCH, .bp_len = 8,
-		.bp_addr = (uintptr_t)&words[i],
+		.bp_addr = (uintptr_t)&words[i], .disabled = disabled,
 		.exclude_kernel = 1, .exclude_hv = 1, .pinned = pinned,
 		.read_format = PERF_FORMAT_TOTAL_TIME_ENABLED |
 			       PERF_FORMAT_TOTAL_TIME_RUNNING,
 	};
 
 	return syscall(SYS_perf_event_open, &attr, pid, cpu, group, 0);
+}
+
+static int open_watch_in(int i, int pinned, int pid, int cpu, int group)
+{
+	return open_watch_ev(i, pinned, 0, pid, cpu, group);
 }
 
 static int open_watch(int i, int pinned, int pid, int cpu)
@@ -484,9 +491,12 @@ static void test_foreign_group(int slots)
  * A flexible group needs all its members' registers at once. With one
  * pinned watchpoint of @pid on @cpu, a flexible group there led by a
  * watchpoint takes N-1 watchpoints and the N-th gets ENOSPC (it would
- * never run); the same for a CPU's own group (@pid -1). Returns in @fds
- * the pinned one, then the group (the leader first), and their number,
- * or 0 when they did not open.
+ * never run); the same for a CPU's own group (@pid -1). The leader is
+ * opened disabled: the caller enables it, so that the whole group starts
+ * at once (a member that joins a group already in runs only from the
+ * next time its context is scheduled, the leader from its open). Returns
+ * in @fds the pinned one, then the group (the leader first), and their
+ * number, or 0 when they did not open.
  */
 static int open_group_share(int slots, int pid, int cpu, int *fds,
 			    const char *who)
@@ -494,7 +504,7 @@ static int open_group_share(int slots, int pid, int cpu, int *fds,
 	int n = 0, i, fd, ok = 1;
 
 	fds[n++] = open_watch(0, 1, pid, cpu);
-	fds[n++] = open_watch(1, 0, pid, cpu);
+	fds[n++] = open_watch_ev(1, 0, 1, pid, cpu, -1);
 	for (i = 2; i < slots; i++) {
 		fds[n] = open_watch_in(i, 0, pid, cpu, fds[1]);
 		ok &= fds[n++] >= 0;
@@ -519,8 +529,9 @@ static int open_group_share(int slots, int pid, int cpu, int *fds,
  * perf rotates them, and each round of writes is counted by whichever
  * is in. So every member runs part of the time, all for the same time
  * (the group goes in whole), their running times and the plain one's
- * add up to the time enabled (within 1%), and a member's count plus the
- * plain one's is every round, give or take one per rotation (a rotation
+ * add up to the leader's time enabled (within 1%; a member's own counts
+ * from its open, before the leader was enabled), and a member's count
+ * plus the plain one's is every round, give or take one per rotation (a rotation
  * between a member's write and the plain one's in a round counts that
  * round twice or not at all; perf rotates at most once per
  * perf_event_mux_interval_ms). Scaling is no
@@ -542,12 +553,13 @@ static void test_group_share(int slots)
 	if (!n) {
 		tap_skip("the group did not open", "a flexible group and a plain flexible watchpoint rotate");
 	} else {
+		ok = !ioctl(fds[1], PERF_EVENT_IOC_ENABLE, 0);
 		plain = open_watch(slots, 0, 0, -1);
 		rounds = write_rounds(slots + 1);
 		/* Stop them, so their times hold still while read. */
 		ioctl(fds[1], PERF_EVENT_IOC_DISABLE, PERF_IOC_FLAG_GROUP);
 		ioctl(plain, PERF_EVENT_IOC_DISABLE, 0);
-		ok = plain >= 0;
+		ok &= plain >= 0;
 		for (i = 0; i <= n; i++) {
 			if (read_event(i < n ? fds[i] : plain, &r[i])) {
 				memset(&r[i], 0, sizeof(r[i]));
@@ -570,8 +582,8 @@ static void test_group_share(int slots)
 
 			same &= llabs((long long)(r[i].running - r[1].running)) <=
 				r[1].running / 100;
-			sum &= llabs(runs - (long long)r[i].enabled) <=
-			       (long long)r[i].enabled / 100;
+			sum &= llabs(runs - (long long)r[1].enabled) <=
+			       (long long)r[1].enabled / 100;
 			counted &= llabs(counts - rounds) <= rotations;
 			if (i == 1)
 				tap_diag("member 1 + plain: %lld counts of %ld rounds, %lld rotations at most",
