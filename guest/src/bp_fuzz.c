@@ -11,7 +11,8 @@
  * the call must give an fd or exactly which errno. Any other outcome is a
  * mismatch; the first few are printed. The ptrace writes (x86 POKEUSER
  * of DR0-3, DR6, DR7; arm64 SETREGSET of NT_ARM_HW_BREAK/WATCH of any
- * size) are checked the same way against a model of the tracee's
+ * size; 32-bit arm SETHBPREGS of any register number) are checked the
+ * same way against a model of the tracee's
  * registers that follows every write, partial ones and DR7's roll-back
  * included. Afterwards every slot must be free again. The harness checks
  * that the kernel log stays clean. Seeded:
@@ -79,15 +80,21 @@ static struct {
 	uint64_t	free_end;	/* see x86_entry_overlap() */
 	uint64_t	pred_cmd;	/* &x86_pred_cmd */
 	uint64_t	per_cpu_offset;	/* __per_cpu_offset */
-#else
+#elif defined(__aarch64__)
 	int		va52;		/* user space reaches 1 << 48 */
+#else
+	/* ptrace's resource word: the debug architecture, longest watch */
+	int		debug_arch;
+	int		max_wp_len;
 #endif
 } env;
 
+#ifndef __arm__
 static int in_range(uint64_t addr, const uint64_t r[2])
 {
 	return r[0] && r[1] && addr >= r[0] && addr < r[1];
 }
+#endif
 
 #if defined(__x86_64__)
 
@@ -357,8 +364,128 @@ static int arch_parse(const struct perf_event_attr *attr, int task,
 	return 0;
 }
 
+#elif defined(__arm__)
+
+/*
+ * arch/arm/include/asm/memory.h with CONFIG_VMSPLIT_3G (the Kconfig
+ * default, and the arm guest's): PAGE_OFFSET 0xc0000000, and TASK_SIZE
+ * 16 MiB below it, where the modules start. read_env() checks the kernel
+ * image against it.
+ */
+#define ARM_PAGE_OFFSET		0xc0000000ULL
+#define ARM_TASK_SIZE		0xbf000000ULL
+/* asm/hw_breakpoint.h: debug architectures (mismatch; FSR load/store) */
+#define ARM_DEBUG_ARCH_V7_ECP14	3
+#define ARM_DEBUG_ARCH_V8	6
+
+/* get_hbp_len(): a BAS mask's length; 0 for a shifted one. */
+static unsigned int arm_bas_len(unsigned int bas)
+{
+	switch (bas) {
+	case 0x1:
+		return 1;
+	case 0x3:
+		return 2;
+	case 0xf:
+		return 4;
+	case 0xff:
+		return 8;
+	}
+	return 0;
+}
+
+/* arch_check_bp_in_kernelspace(), in 32-bit arithmetic as the kernel's. */
+static int arm_in_kernel(uint32_t va, unsigned int bas)
+{
+	uint32_t last = va + arm_bas_len(bas) - 1;
+
+	return va >= ARM_TASK_SIZE && last >= ARM_TASK_SIZE;
+}
+
+/*
+ * hw_breakpoint_arch_parse() and arch_build_bp_info() of
+ * arch/arm/kernel/hw_breakpoint.c (upstream's backend, under our core),
+ * for a bp_type bp_parse() accepted. @perf_handler: the event has perf's
+ * own overflow handler (every perf_event_open() event; ptrace's have
+ * theirs), which arm can only step over a hit with a mismatch
+ * breakpoint. *kernel is what bp_parse()'s arch_check_bp_in_kernelspace()
+ * then says of the aligned address and shifted BAS.
+ */
+static int arm_parse(const struct perf_event_attr *attr, int task,
+		     int perf_handler, int *kernel)
+{
+	/* hw->address is an unsigned long: the top half of bp_addr is lost */
+	uint32_t addr = (uint32_t)attr->bp_addr;
+	int exec = attr->bp_type == HW_BREAKPOINT_X;
+	unsigned int bas, mask, offset;
+
+	/* arch_build_bp_info(): 1, 2, 4, or 8 for a watchpoint if it can */
+	switch (attr->bp_len) {
+	case 1:
+		bas = 0x1;
+		break;
+	case 2:
+		bas = 0x3;
+		break;
+	case 4:
+		bas = 0xf;
+		break;
+	case 8:
+		if (!exec && env.max_wp_len >= 8) {
+			bas = 0xff;
+			break;
+		}
+		return EINVAL;
+	default:
+		return EINVAL;
+	}
+	/* ... an instruction is 2 (T32) or 4 bytes */
+	if (exec && attr->bp_len != 2 && attr->bp_len != 4)
+		return EINVAL;
+	/*
+	 * hw_breakpoint_arch_parse(): inside the aligned word (doubleword
+	 * for 8 bytes): 1 byte anywhere, 2 at offset 0 to 2, others aligned
+	 */
+	mask = attr->bp_len == 8 ? 7 : 3;
+	offset = addr & mask;
+	if (offset > 3 || (offset == 3 && attr->bp_len != 1) ||
+	    (offset && attr->bp_len > 2))
+		return EINVAL;
+	addr &= ~mask;
+	bas <<= offset;
+	if (perf_handler) {
+		/*
+		 * core_has_mismatch_brps(): v7 debug or later and more than
+		 * one BRP (QEMU's cortex-a15 has 6)
+		 */
+		if (env.debug_arch < ARM_DEBUG_ARCH_V7_ECP14)
+			return EINVAL;
+		/* ... and no stepping over a hit in the kernel */
+		if (arm_in_kernel(addr, bas))
+			return EPERM;
+		/* ... nor on a CPU with no task */
+		if (!task)
+			return EINVAL;
+		/* ... load or store alone only where the FSR tells them apart */
+		if (env.debug_arch < ARM_DEBUG_ARCH_V8 &&
+		    (attr->bp_type == HW_BREAKPOINT_R ||
+		     attr->bp_type == HW_BREAKPOINT_W))
+			return EINVAL;
+	}
+	*kernel = arm_in_kernel(addr, bas);
+	return 0;
+}
+
+/* The perf_event_open() case: perf's handler. Returns as the x86 one. */
+static int arch_parse(const struct perf_event_attr *attr, int task,
+		      int *kernel, int *guess)
+{
+	*guess = 0;
+	return arm_parse(attr, task, 1, kernel);
+}
+
 #else
-#error "guest programs support x86_64 and arm64"
+#error "guest programs support x86_64, arm64 and 32-bit arm"
 #endif
 
 /*
@@ -526,8 +653,13 @@ static void random_attr(struct perf_event_attr *attr)
 		/* Entry-path objects in the kernel image: always refused. */
 		env.pred_cmd ? env.pred_cmd : (uintptr_t)&var[0],
 		env.per_cpu_offset ? env.per_cpu_offset : (uintptr_t)&var[0],
-#else
+#elif defined(__aarch64__)
 		ARM64_PAGE_OFFSET - 8,		/* the hole below PAGE_OFFSET */
+#else
+		ARM_PAGE_OFFSET, ARM_TASK_SIZE - 1, ARM_TASK_SIZE - 2,
+		0xffff0000ULL,			/* the vectors page */
+		/* bits the kernel's unsigned long drops: a user address */
+		(1ULL << 32) + (uintptr_t)&var[0],
 #endif
 	};
 	const uint64_t lens[] = {
@@ -765,6 +897,33 @@ static int read_bpext(void)
 }
 #endif
 
+#if defined(__arm__)
+/*
+ * ptrace_get_hbp_resource_info(): the debug architecture, the longest
+ * watchpoint, hw_breakpoint_slots() of each type, a byte each; -1 if
+ * ptrace gave none.
+ */
+static int arm_resources(void)
+{
+	pid_t pid = guest_spawn_traced(guest_idle);
+	uint32_t info;
+	int ret = -1;
+
+	if (pid < 0)
+		return -1;
+	if (!ptrace(PTRACE_GETHBPREGS, pid, (void *)0L, &info)) {
+		env.inst_slots = info & 0xff;
+		env.data_slots = (info >> 8) & 0xff;
+		env.max_wp_len = (info >> 16) & 0xff;
+		env.debug_arch = info >> 24;
+		ret = 0;
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+	return ret;
+}
+#endif
+
 #if defined(__aarch64__)
 /* hw_breakpoint_slots(): the count ptrace reports in dbg_info. */
 static int arm64_slots(int set)
@@ -784,6 +943,7 @@ static int arm64_slots(int set)
 }
 #endif
 
+#ifndef __arm__
 /* Can user space map memory at @addr? (TASK_SIZE reaches it) */
 static int can_map_at(uint64_t addr)
 {
@@ -795,6 +955,7 @@ static int can_map_at(uint64_t addr)
 	munmap(p, 4096);
 	return p == (void *)(uintptr_t)addr;
 }
+#endif
 
 static void read_env(void)
 {
@@ -840,6 +1001,21 @@ static void read_env(void)
 		 (unsigned long long)env.task_size_max, env.la57 ? 5 : 4,
 		 env.bpext, env.kprobes, (unsigned long long)env.pred_cmd,
 		 (unsigned long long)env.per_cpu_offset);
+#elif defined(__arm__)
+	env.task_size_max = ARM_TASK_SIZE;
+	if (arm_resources())
+		tap_bail("ptrace gave no resource word: no model of this CPU");
+	/* The kernel image lies above PAGE_OFFSET, else the split differs. */
+	if (env.bp_func && env.bp_func < ARM_PAGE_OFFSET)
+		tap_bail("hw_breakpoint_is_used at %#llx, below the PAGE_OFFSET the model assumes (%#llx)",
+			 (unsigned long long)env.bp_func,
+			 (unsigned long long)ARM_PAGE_OFFSET);
+	tap_diag("model: paranoid %d, nr_cpu_ids %d, TASK_SIZE %#llx, "
+		 "debug architecture %d, watchpoints up to %d bytes, "
+		 "%d breakpoint and %d watchpoint registers",
+		 env.paranoid, env.nr_cpu_ids,
+		 (unsigned long long)env.task_size_max, env.debug_arch,
+		 env.max_wp_len, env.inst_slots, env.data_slots);
 #else
 	env.task_size_max = 1ULL << ARM64_VA_BITS;
 	env.va52 = can_map_at(1ULL << 48);
@@ -902,7 +1078,13 @@ static int ptrace_parse(uint64_t addr, uint64_t len, unsigned int type)
 	if (type != HW_BREAKPOINT_X && (addr & 7) + len > 8)
 		return EINVAL;
 #endif
+#if defined(__arm__)
+	/* ptrace's own overflow handler */
+	(void)guess;
+	err = arm_parse(&attr, 1, 0, &kernel);
+#else
 	err = arch_parse(&attr, 1, &kernel, &guess);
+#endif
 	if (err)
 		return err;
 	return kernel ? EINVAL : 0;	/* bp_parse(): exclude_kernel */
@@ -1023,7 +1205,7 @@ static int x86_model_poke(struct ptrace_bp *bps, int reg, uint64_t val)
 	return err;
 }
 
-#else
+#elif defined(__aarch64__)
 
 /* asm/hw_breakpoint.h: the control register's fields */
 #define CTRL_E(c)		((c) & 1)
@@ -1130,6 +1312,97 @@ static int arm64_model_set(struct ptrace_bp *bps, int watch,
 	return 0;
 }
 
+#else
+
+/*
+ * asm/hw_breakpoint.h: ptrace numbers the two kinds' registers in one
+ * array, breakpoints first; decode_ctrl_reg()'s fields.
+ */
+#define ARM_MAX_BRP		16
+#define ARM_MAX_HBP_SLOTS	32
+#define CTRL_E(c)		((c) & 1)
+#define CTRL_TYPE(c)		(((c) >> 3) & 3)
+#define CTRL_BAS(c)		(((c) >> 5) & 0xff)
+
+/*
+ * ptrace_hbp_num_to_idx(): register numbers 1 and 2 are breakpoint 0's,
+ * -1 and -2 watchpoint 0's (index 16). Numbers past the breakpoints
+ * (33 and up) reach the watchpoints' indices too, with the breakpoints'
+ * implied type: the model follows them, the kernel must too.
+ */
+static int arm_num_to_idx(long num)
+{
+	if (num < 0)
+		num = (ARM_MAX_BRP << 1) - num;
+	return (num - 1) >> 1;
+}
+
+/* Registers of the kind of @type the tracee's events hold, disabled too. */
+static int arm_held(const struct ptrace_bp *bps, unsigned int type)
+{
+	int i, held = 0;
+
+	for (i = 0; i < ARM_MAX_HBP_SLOTS; i++)
+		held += bps[i].exists &&
+			(bps[i].type == HW_BREAKPOINT_X) == (type == HW_BREAKPOINT_X);
+	return held;
+}
+
+static int arm_slots(unsigned int type)
+{
+	return type == HW_BREAKPOINT_X ? env.inst_slots : env.data_slots;
+}
+
+/* PTRACE_SETHBPREGS of register @num to @val: ptrace_sethbpregs(). */
+static int arm_model_set(struct ptrace_bp *bps, long num, uint32_t val)
+{
+	static const unsigned int types[4] = {
+		HW_BREAKPOINT_X, HW_BREAKPOINT_R, HW_BREAKPOINT_W,
+		HW_BREAKPOINT_RW,
+	};
+	unsigned int implied = num < 0 ? HW_BREAKPOINT_RW : HW_BREAKPOINT_X;
+	struct ptrace_bp next;
+	int idx, err;
+
+	/* the resource word: read-only, the write a no-op */
+	if (!num)
+		return 0;
+	idx = arm_num_to_idx(num);
+	if (idx < 0 || idx >= ARM_MAX_HBP_SLOTS)
+		return EINVAL;
+	/* ptrace_hbp_create(): at 0, 4 bytes, disabled, a register held */
+	if (!bps[idx].exists) {
+		if (arm_held(bps, implied) >= arm_slots(implied))
+			return ENOSPC;
+		bps[idx] = (struct ptrace_bp){
+			.exists = 1, .len = 4, .type = implied, .disabled = 1,
+		};
+	}
+	next = bps[idx];
+	if (num & 1) {
+		next.addr = val;
+	} else {
+		/* arch_bp_generic_fields(): BAS one of the four lengths */
+		next.len = arm_bas_len(CTRL_BAS(val));
+		if (!next.len)
+			return EINVAL;
+		next.type = types[CTRL_TYPE(val)];
+		/* ... of a type the register number implies */
+		if ((next.type & implied) != next.type)
+			return EINVAL;
+		next.disabled = !CTRL_E(val);
+	}
+	/* modify_user_hw_breakpoint(): parsed first, then the slot moves */
+	err = ptrace_parse(next.addr, next.len, next.type);
+	if (err)
+		return err;
+	if ((next.type == HW_BREAKPOINT_X) != (bps[idx].type == HW_BREAKPOINT_X) &&
+	    arm_held(bps, next.type) >= arm_slots(next.type))
+		return ENOSPC;
+	bps[idx] = next;
+	return 0;
+}
+
 #endif
 
 /*
@@ -1143,6 +1416,8 @@ static long fuzz_ptrace(long iterations, long *undecided)
 	pid_t pid = guest_spawn_traced(guest_idle);
 #if defined(__x86_64__)
 	struct ptrace_bp bps[4];
+#elif defined(__arm__)
+	struct ptrace_bp bps[ARM_MAX_HBP_SLOTS];
 #else
 	struct ptrace_bp bps[2][16];
 #endif
@@ -1165,6 +1440,27 @@ static long fuzz_ptrace(long iterations, long *undecided)
 
 		want = x86_model_poke(bps, reg, val);
 		ret = guest_poke_dr(pid, reg, val);
+#elif defined(__arm__)
+		/* Mostly the registers there are, any number up to 34 too. */
+		int regs = 2 * (rnd() % 2 ? env.inst_slots : env.data_slots) + 1;
+		long num = rnd() % 4 ? (long)(rnd() % regs) : (long)(rnd() % 69) - 34;
+		/* Half plausible: enabled, user, a BAS of a length. */
+		static const uint64_t bas[] = { 0x1, 0x3, 0xf, 0xff, 0x6, 0xc, 0xf0, 0 };
+		const uint64_t addrs[] = {
+			(uintptr_t)&var[rnd() % 8] + rnd() % 8, rnd(), 0,
+			ARM_TASK_SIZE - 4, ARM_PAGE_OFFSET,
+		};
+		uint32_t val;
+
+		if (rnd() % 2 && num > 0 && num <= regs)
+			num = -num;		/* a watchpoint's */
+		if (num & 1)
+			val = PICK(addrs);
+		else
+			val = rnd() % 2 ? rnd() :
+			      1 | 2 << 1 | (rnd() % 4) << 3 | PICK(bas) << 5;
+		want = arm_model_set(bps, num, val);
+		ret = ptrace(PTRACE_SETHBPREGS, pid, (void *)num, &val);
 #else
 		struct user_hwdebug_state st;
 		struct iovec iov = { .iov_base = &st };
