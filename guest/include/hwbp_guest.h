@@ -302,7 +302,18 @@ static inline int guest_watch_slots(pid_t pid)
 #define GUEST_HBP_BP_CTRL(i)		((long)(i) * 2 + 2)
 #define GUEST_HBP_WP_ADDR(i)		(-((long)(i) * 2 + 1))
 #define GUEST_HBP_WP_CTRL(i)		(-((long)(i) * 2 + 2))
+/* The resource word (register 0): a byte each, from the lowest. */
+#define GUEST_HBP_INFO_BRPS(info)	((info) & 0xff)
 #define GUEST_HBP_INFO_WRPS(info)	(((info) >> 8) & 0xff)
+#define GUEST_HBP_INFO_WP_LEN(info)	(((info) >> 16) & 0xff)
+#define GUEST_HBP_INFO_ARCH(info)	(((info) >> 24) & 0xff)
+
+/*
+ * TASK_SIZE with CONFIG_VMSPLIT_3G (the Kconfig default, and the arm
+ * guest's): 16 MiB below PAGE_OFFSET 0xc0000000, where modules start.
+ */
+#define GUEST_ARM_PAGE_OFFSET		0xc0000000UL
+#define GUEST_ARM_TASK_SIZE		0xbf000000UL
 
 /* DBGBCR/DBGWCR fields as the ptrace interface takes them. */
 #define GUEST_CTRL_ENABLE		(1U << 0)

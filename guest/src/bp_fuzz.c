@@ -366,14 +366,6 @@ static int arch_parse(const struct perf_event_attr *attr, int task,
 
 #elif defined(__arm__)
 
-/*
- * arch/arm/include/asm/memory.h with CONFIG_VMSPLIT_3G (the Kconfig
- * default, and the arm guest's): PAGE_OFFSET 0xc0000000, and TASK_SIZE
- * 16 MiB below it, where the modules start. read_env() checks the kernel
- * image against it.
- */
-#define ARM_PAGE_OFFSET		0xc0000000ULL
-#define ARM_TASK_SIZE		0xbf000000ULL
 /* asm/hw_breakpoint.h: debug architectures (mismatch; FSR load/store) */
 #define ARM_DEBUG_ARCH_V7_ECP14	3
 #define ARM_DEBUG_ARCH_V8	6
@@ -399,7 +391,7 @@ static int arm_in_kernel(uint32_t va, unsigned int bas)
 {
 	uint32_t last = va + arm_bas_len(bas) - 1;
 
-	return va >= ARM_TASK_SIZE && last >= ARM_TASK_SIZE;
+	return va >= GUEST_ARM_TASK_SIZE && last >= GUEST_ARM_TASK_SIZE;
 }
 
 /*
@@ -480,7 +472,7 @@ static int arm_parse(const struct perf_event_attr *attr, int task,
 static int arch_parse(const struct perf_event_attr *attr, int task,
 		      int *kernel, int *guess)
 {
-	*guess = 0;
+	(void)guess;	/* arm's checks are all decidable here */
 	return arm_parse(attr, task, 1, kernel);
 }
 
@@ -656,7 +648,8 @@ static void random_attr(struct perf_event_attr *attr)
 #elif defined(__aarch64__)
 		ARM64_PAGE_OFFSET - 8,		/* the hole below PAGE_OFFSET */
 #else
-		ARM_PAGE_OFFSET, ARM_TASK_SIZE - 1, ARM_TASK_SIZE - 2,
+		GUEST_ARM_PAGE_OFFSET, GUEST_ARM_TASK_SIZE - 1,
+		GUEST_ARM_TASK_SIZE - 2,
 		0xffff0000ULL,			/* the vectors page */
 		/* bits the kernel's unsigned long drops: a user address */
 		(1ULL << 32) + (uintptr_t)&var[0],
@@ -912,10 +905,10 @@ static int arm_resources(void)
 	if (pid < 0)
 		return -1;
 	if (!ptrace(PTRACE_GETHBPREGS, pid, (void *)0L, &info)) {
-		env.inst_slots = info & 0xff;
-		env.data_slots = (info >> 8) & 0xff;
-		env.max_wp_len = (info >> 16) & 0xff;
-		env.debug_arch = info >> 24;
+		env.inst_slots = GUEST_HBP_INFO_BRPS(info);
+		env.data_slots = GUEST_HBP_INFO_WRPS(info);
+		env.max_wp_len = GUEST_HBP_INFO_WP_LEN(info);
+		env.debug_arch = GUEST_HBP_INFO_ARCH(info);
 		ret = 0;
 	}
 	kill(pid, SIGKILL);
@@ -1002,14 +995,14 @@ static void read_env(void)
 		 env.bpext, env.kprobes, (unsigned long long)env.pred_cmd,
 		 (unsigned long long)env.per_cpu_offset);
 #elif defined(__arm__)
-	env.task_size_max = ARM_TASK_SIZE;
+	env.task_size_max = GUEST_ARM_TASK_SIZE;
 	if (arm_resources())
 		tap_bail("ptrace gave no resource word: no model of this CPU");
 	/* The kernel image lies above PAGE_OFFSET, else the split differs. */
-	if (env.bp_func && env.bp_func < ARM_PAGE_OFFSET)
+	if (env.bp_func && env.bp_func < GUEST_ARM_PAGE_OFFSET)
 		tap_bail("hw_breakpoint_is_used at %#llx, below the PAGE_OFFSET the model assumes (%#llx)",
 			 (unsigned long long)env.bp_func,
-			 (unsigned long long)ARM_PAGE_OFFSET);
+			 (unsigned long long)GUEST_ARM_PAGE_OFFSET);
 	tap_diag("model: paranoid %d, nr_cpu_ids %d, TASK_SIZE %#llx, "
 		 "debug architecture %d, watchpoints up to %d bytes, "
 		 "%d breakpoint and %d watchpoint registers",
@@ -1059,6 +1052,13 @@ struct ptrace_bp {
 	unsigned int	type;
 	int		disabled;
 };
+
+#ifndef __x86_64__
+/* DBGBCR/DBGWCR as ptrace takes them (arm64 and arm alike) */
+#define CTRL_E(c)		((c) & GUEST_CTRL_ENABLE)
+#define CTRL_LSC(c)		(((c) >> GUEST_CTRL_LSC_SHIFT) & 3)
+#define CTRL_BAS(c)		(((c) >> GUEST_CTRL_BAS_SHIFT) & 0xff)
+#endif
 
 /* A task breakpoint as ptrace asks for it (exclude_kernel): 0 or errno. */
 static int ptrace_parse(uint64_t addr, uint64_t len, unsigned int type)
@@ -1207,11 +1207,6 @@ static int x86_model_poke(struct ptrace_bp *bps, int reg, uint64_t val)
 
 #elif defined(__aarch64__)
 
-/* asm/hw_breakpoint.h: the control register's fields */
-#define CTRL_E(c)		((c) & 1)
-#define CTRL_LSC(c)		(((c) >> 3) & 3)
-#define CTRL_BAS(c)		(((c) >> 5) & 0xff)
-
 /* set_addr or set_ctrl's lookup: create the register's event if none. */
 static int arm64_model_get(struct ptrace_bp *bps, int idx, int slots,
 			   int watch)
@@ -1316,13 +1311,10 @@ static int arm64_model_set(struct ptrace_bp *bps, int watch,
 
 /*
  * asm/hw_breakpoint.h: ptrace numbers the two kinds' registers in one
- * array, breakpoints first; decode_ctrl_reg()'s fields.
+ * array, breakpoints first.
  */
 #define ARM_MAX_BRP		16
 #define ARM_MAX_HBP_SLOTS	32
-#define CTRL_E(c)		((c) & 1)
-#define CTRL_TYPE(c)		(((c) >> 3) & 3)
-#define CTRL_BAS(c)		(((c) >> 5) & 0xff)
 
 /*
  * ptrace_hbp_num_to_idx(): register numbers 1 and 2 are breakpoint 0's,
@@ -1386,7 +1378,7 @@ static int arm_model_set(struct ptrace_bp *bps, long num, uint32_t val)
 		next.len = arm_bas_len(CTRL_BAS(val));
 		if (!next.len)
 			return EINVAL;
-		next.type = types[CTRL_TYPE(val)];
+		next.type = types[CTRL_LSC(val)];
 		/* ... of a type the register number implies */
 		if ((next.type & implied) != next.type)
 			return EINVAL;
@@ -1448,7 +1440,7 @@ static long fuzz_ptrace(long iterations, long *undecided)
 		static const uint64_t bas[] = { 0x1, 0x3, 0xf, 0xff, 0x6, 0xc, 0xf0, 0 };
 		const uint64_t addrs[] = {
 			(uintptr_t)&var[rnd() % 8] + rnd() % 8, rnd(), 0,
-			ARM_TASK_SIZE - 4, ARM_PAGE_OFFSET,
+			GUEST_ARM_TASK_SIZE - 4, GUEST_ARM_PAGE_OFFSET,
 		};
 		uint32_t val;
 
@@ -1458,7 +1450,9 @@ static long fuzz_ptrace(long iterations, long *undecided)
 			val = PICK(addrs);
 		else
 			val = rnd() % 2 ? rnd() :
-			      1 | 2 << 1 | (rnd() % 4) << 3 | PICK(bas) << 5;
+			      GUEST_CTRL_ENABLE | GUEST_CTRL_PRIV_USER |
+			      (rnd() % 4) << GUEST_CTRL_LSC_SHIFT |
+			      PICK(bas) << GUEST_CTRL_BAS_SHIFT;
 		want = arm_model_set(bps, num, val);
 		ret = ptrace(PTRACE_SETHBPREGS, pid, (void *)num, &val);
 #else

@@ -338,12 +338,12 @@ static const struct range_case refused_ranges[] = {
 	  0, EPERM },
 	{ "plain kernel data, as a task's watchpoint", "jiffies", 0,
 	  HW_BREAKPOINT_RW, 4, 1, EPERM },
-	{ "the first byte above user space", NULL, 0xbf000000UL,
+	{ "the first byte above user space", NULL, GUEST_ARM_TASK_SIZE,
 	  HW_BREAKPOINT_RW, 1, 1, EPERM },
-	{ "4 bytes ending on the last user byte", NULL, 0xbf000000UL - 4,
+	{ "4 bytes ending on the last user byte", NULL, GUEST_ARM_TASK_SIZE - 4,
 	  HW_BREAKPOINT_RW, 4, 1, 0 },
 	{ "4 bytes ending on the last user byte, CPU-bound", NULL,
-	  0xbf000000UL - 4, HW_BREAKPOINT_RW, 4, 0, EINVAL },
+	  GUEST_ARM_TASK_SIZE - 4, HW_BREAKPOINT_RW, 4, 0, EINVAL },
 #endif
 };
 
